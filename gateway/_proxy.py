@@ -1,0 +1,163 @@
+"""Pass-through of every backend RPC by method path: bytes in, bytes out, nothing re-serialised.
+
+Metadata passes through an allow-list, the deadline is the caller's (capped for unary calls), and a
+backend's error comes back unchanged: code, message and trailing metadata, which carries the rich
+``grpc-status-details-bin`` details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import descriptor_pool
+from grpc_status import rpc_status
+
+from livetrust.errors import Unavailable
+from livetrust.runtime import CALLER_METADATA_KEY, outbound_timeout, status_for_error
+
+__all__ = ["Backend", "ProxyHandler", "forwardable_metadata"]
+
+# Caller metadata the gateway passes on. Credentials stop here; the gateway's own signed caller
+# metadata replaces anything a client sent under that key.
+_FORWARDED_KEYS = frozenset({"traceparent", "tracestate", "baggage", "grpc-trace-bin"})
+_DROPPED_KEYS = frozenset({"authorization", CALLER_METADATA_KEY})
+_NO_DEADLINE = 1e6
+_HANDLER_FACTORIES = {
+    "unary_unary": grpc.unary_unary_rpc_method_handler,
+    "stream_unary": grpc.stream_unary_rpc_method_handler,
+    "unary_stream": grpc.unary_stream_rpc_method_handler,
+    "stream_stream": grpc.stream_stream_rpc_method_handler,
+}  # time_remaining() of a call without a deadline is about 2**63 ns
+
+
+def forwardable_metadata(metadata: Any) -> list[tuple[str, str | bytes]]:
+    """The part of the caller's metadata that a backend may see: ``x-*`` application keys and trace context."""
+    return [
+        (key, value)
+        for key, value in metadata or ()
+        if key not in _DROPPED_KEYS and (key in _FORWARDED_KEYS or key.startswith("x-"))
+    ]
+
+
+@dataclass(slots=True)
+class Backend:
+    """One service behind the gateway."""
+
+    name: str
+    channel: grpc.aio.Channel
+    call_timeout_seconds: float = 5.0
+    _calls: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def multicallable(self, method: str, kind: str) -> Any:
+        # No serializers: request and response bytes pass unparsed.
+        key = (method, kind)
+        if key not in self._calls:
+            self._calls[key] = getattr(self.channel, kind)(method)
+        return self._calls[key]
+
+
+def _kind(method: str) -> str:
+    """``unary_unary`` etc. for a method path, from the descriptor pool (unknown methods: unary)."""
+    service_name, _, method_name = method.lstrip("/").partition("/")
+    try:
+        descriptor = descriptor_pool.Default().FindServiceByName(service_name).methods_by_name[method_name]
+    except KeyError:
+        return "unary_unary"
+    client = "stream" if descriptor.client_streaming else "unary"
+    server = "stream" if descriptor.server_streaming else "unary"
+    return f"{client}_{server}"
+
+
+class ProxyHandler(grpc.GenericRpcHandler):
+    """Routes ``/<service>/<method>`` to the backend that serves ``<service>``."""
+
+    def __init__(
+        self, routes: Mapping[str, Backend], *, method_kinds: Mapping[str, str] | None = None, extra_metadata: Any = None
+    ) -> None:
+        self._routes = dict(routes)
+        #: Call shapes of methods the descriptor pool does not know (``/svc/Method`` -> ``unary_stream``).
+        self._method_kinds = dict(method_kinds or {})
+        self._handlers: dict[str, grpc.RpcMethodHandler | None] = {}
+        #: Called per call with the context; returns metadata to add (the signed caller, issue 8).
+        self._extra_metadata = extra_metadata
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        method = handler_call_details.method
+        if method not in self._handlers:
+            self._handlers[method] = self._build(method)
+        return self._handlers[method]
+
+    def _build(self, method: str) -> grpc.RpcMethodHandler | None:
+        backend = self._routes.get(method.lstrip("/").partition("/")[0])
+        if backend is None:
+            return None
+        kind = self._method_kinds.get(method) or _kind(method)
+        call = backend.multicallable(method, kind)
+        if kind.endswith("_unary"):
+
+            async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> bytes:
+                try:
+                    inflight = call(
+                        request,
+                        timeout=outbound_timeout(context, backend.call_timeout_seconds),
+                        metadata=self._metadata(context),
+                    )
+                    response = await inflight
+                    context.set_trailing_metadata(await inflight.trailing_metadata())
+                    return response
+                except grpc.aio.AioRpcError as exc:
+                    await _pass_error(context, exc, backend.name)
+
+            factory = (
+                grpc.unary_unary_rpc_method_handler if kind == "unary_unary" else grpc.stream_unary_rpc_method_handler
+            )
+            return factory(unary_response)
+
+        async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+            remaining = context.time_remaining()
+            try:
+                inflight = call(
+                    request,
+                    timeout=None if remaining is None or remaining > _NO_DEADLINE else remaining,
+                    metadata=self._metadata(context),
+                )
+                async for response in inflight:
+                    yield response
+                context.set_trailing_metadata(await inflight.trailing_metadata())
+            except grpc.aio.AioRpcError as exc:
+                await _pass_error(context, exc, backend.name)
+
+        factory = (
+            grpc.unary_stream_rpc_method_handler if kind == "unary_stream" else grpc.stream_stream_rpc_method_handler
+        )
+        return factory(stream_response)
+
+    def _metadata(self, context: grpc.aio.ServicerContext) -> list[tuple[str, str | bytes]]:
+        metadata = forwardable_metadata(context.invocation_metadata())
+        if self._extra_metadata is not None:
+            metadata.extend(self._extra_metadata(context))
+        return metadata
+
+
+async def _pass_error(context: grpc.aio.ServicerContext, exc: grpc.aio.AioRpcError, backend: str) -> NoReturn:
+    """Answer with the backend's status unchanged (rich details ride in the trailing metadata).
+
+    A backend that could not be reached answered nothing: say which dependency is missing instead.
+    """
+    trailing = tuple((k, v) for k, v in exc.trailing_metadata() or ())
+    has_details = any(k == rpc_status.GRPC_DETAILS_METADATA_KEY for k, _ in trailing)
+    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not has_details:
+        error = Unavailable(
+            f"{backend} service unavailable",
+            reason="DEPENDENCY_UNAVAILABLE",
+            metadata={"dependency": backend},
+            retry_after_seconds=1.0,
+        )
+        if exc.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+            await context.abort(exc.code(), f"{backend} service did not answer in time", trailing)
+        await context.abort_with_status(status_for_error(error, domain="livetrust.gateway"))
+    await context.abort(exc.code(), exc.details() or "", trailing)
+    raise AssertionError("abort returned")  # pragma: no cover

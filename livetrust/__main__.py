@@ -1,0 +1,5 @@
+import sys
+
+from livetrust.cli import main
+
+sys.exit(main())

@@ -1,0 +1,33 @@
+"""The parts of the suite by name, imported lazily so one container only loads what it runs."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from livetrust.runtime import SERVICES, ServiceConfig, ServiceDefinition
+
+__all__ = ["PARTS", "Part", "load_part"]
+
+#: Every part ``livetrust serve`` can run.
+PARTS: tuple[str, ...] = (*SERVICES, "gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    name: str
+    build: Callable[[ServiceConfig], ServiceDefinition]
+    migrations_dir: Path | None
+    """None for the gateway, which owns no database."""
+
+
+def load_part(name: str) -> Part:
+    if name not in PARTS:
+        raise ValueError(f"unknown part {name!r}; choose one of {', '.join(PARTS)}")
+    if name == "gateway":
+        module = importlib.import_module("livetrust.gateway")
+        return Part(name, module.build_gateway, None)
+    module = importlib.import_module(f"livetrust.{name}")
+    return Part(name, module.build_service, module.MIGRATIONS_DIR)

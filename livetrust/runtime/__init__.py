@@ -1,0 +1,61 @@
+"""What every livetrust server needs, written once: config, server bootstrap, database, telemetry,
+error mapping, caller identity and outbound channels."""
+
+from ._auth import CALLER_METADATA_KEY, Caller, Role, current_caller, require_caller, sign_caller, verify_caller
+from ._client import DEFAULT_CALL_TIMEOUT_SECONDS, open_channel, outbound_timeout, retry_service_config
+from ._config import DEFAULT_ADDRESSES, SERVICES, ServiceConfig, env_secret, service_address
+from ._convert import (
+    enum_from_proto,
+    enum_to_proto,
+    from_date,
+    from_timestamp,
+    set_timestamp,
+    to_date,
+    to_timestamp,
+)
+from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url
+from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
+from ._status import status_for_error
+from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
+
+__all__ = [
+    "CALLER_METADATA_KEY",
+    "DEFAULT_ADDRESSES",
+    "DEFAULT_CALL_TIMEOUT_SECONDS",
+    "SERVICES",
+    "Caller",
+    "Database",
+    "LivetrustServer",
+    "Role",
+    "ServiceConfig",
+    "ServiceDefinition",
+    "UtcDateTime",
+    "alembic_config",
+    "configure_logging",
+    "create_server",
+    "current_caller",
+    "database_service",
+    "enum_from_proto",
+    "enum_to_proto",
+    "env_secret",
+    "from_date",
+    "from_timestamp",
+    "make_metadata",
+    "migrate",
+    "normalize_url",
+    "open_channel",
+    "outbound_timeout",
+    "require_caller",
+    "retry_service_config",
+    "serve",
+    "server_options",
+    "service_address",
+    "set_timestamp",
+    "setup_telemetry",
+    "shutdown_telemetry",
+    "sign_caller",
+    "status_for_error",
+    "to_date",
+    "to_timestamp",
+    "verify_caller",
+]

@@ -1,0 +1,106 @@
+"""Configuration from the environment, read once at start-up into typed dataclasses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_ADDRESSES",
+    "SERVICES",
+    "ServiceConfig",
+    "env_secret",
+    "service_address",
+]
+
+#: The four services behind the gateway, in start-up order.
+SERVICES: tuple[str, ...] = ("identity", "blacklist", "credit", "retention")
+
+#: Where each part listens (and is dialled) unless ``LIVETRUST_<NAME>_ADDR`` says otherwise.
+DEFAULT_ADDRESSES: Mapping[str, str] = {
+    "gateway": "127.0.0.1:50051",
+    "credit": "127.0.0.1:50052",
+    "blacklist": "127.0.0.1:50053",
+    "identity": "127.0.0.1:50054",
+    "retention": "127.0.0.1:50055",
+}
+
+
+def service_address(name: str, env: Mapping[str, str] | None = None) -> str:
+    """The address other parts dial to reach ``name`` (``LIVETRUST_<NAME>_ADDR``)."""
+    env = os.environ if env is None else env
+    return env.get(f"LIVETRUST_{name.upper()}_ADDR", DEFAULT_ADDRESSES[name])
+
+
+def env_secret(name: str, env: Mapping[str, str] | None = None) -> bytes | None:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Kubernetes Secret mounts)."""
+    env = os.environ if env is None else env
+    if value := env.get(name):
+        return value.encode()
+    if path := env.get(f"{name}_FILE"):
+        return Path(path).read_bytes().strip()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """How one service (or the gateway) runs. Build it with :meth:`from_env`."""
+
+    name: str
+    """``gateway``, ``identity``, ``blacklist``, ``credit`` or ``retention``."""
+
+    listen_address: str
+    """Where the server binds: ``LIVETRUST_LISTEN_ADDR`` if set (containers bind 0.0.0.0:port), else
+    the service's own ``LIVETRUST_<NAME>_ADDR``. Port 0 picks a free port (tests)."""
+
+    data_dir: Path
+    """``LIVETRUST_DATA_DIR`` (default ``./.livetrust``): SQLite files, dev keys, the gateway key store."""
+
+    database_url: str | None
+    """``LIVETRUST_<NAME>_DATABASE_URL``; default ``sqlite:///<data_dir>/<name>.db``. None for the gateway."""
+
+    grace_seconds: float = 10.0
+    """``LIVETRUST_GRACE_SECONDS``: how long in-flight calls may run on after SIGTERM."""
+
+    max_message_bytes: int = 4 * 1024 * 1024
+    """``LIVETRUST_MAX_MESSAGE_BYTES``: largest request or response accepted."""
+
+    readiness_interval_seconds: float = 2.0
+    """``LIVETRUST_READINESS_INTERVAL_SECONDS``: how often the database and schema are re-checked."""
+
+    max_connection_age_seconds: float = 300.0
+    """``LIVETRUST_MAX_CONNECTION_AGE_SECONDS``: servers close connections this old so clients behind a
+    Kubernetes Service re-resolve and spread over new replicas."""
+
+    caller_secret: bytes | None = None
+    """``LIVETRUST_CALLER_SECRET`` (or ``_FILE``): key of the HMAC the gateway signs caller metadata with.
+    When unset, services accept no caller identity at all."""
+
+    db_pool_size: int = 8
+    """``LIVETRUST_DB_POOL_SIZE``: database connections, and threads running database work."""
+
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The environment it was read from, for service-specific settings."""
+
+    @classmethod
+    def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceConfig:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("LIVETRUST_DATA_DIR", ".livetrust")).resolve()
+        database_url = None
+        if name != "gateway":
+            database_url = env.get(f"LIVETRUST_{name.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / name}.db"
+        return cls(
+            name=name,
+            listen_address=env.get("LIVETRUST_LISTEN_ADDR") or service_address(name, env),
+            data_dir=data_dir,
+            database_url=database_url,
+            grace_seconds=float(env.get("LIVETRUST_GRACE_SECONDS", 10.0)),
+            max_message_bytes=int(env.get("LIVETRUST_MAX_MESSAGE_BYTES", 4 * 1024 * 1024)),
+            readiness_interval_seconds=float(env.get("LIVETRUST_READINESS_INTERVAL_SECONDS", 2.0)),
+            max_connection_age_seconds=float(env.get("LIVETRUST_MAX_CONNECTION_AGE_SECONDS", 300.0)),
+            caller_secret=env_secret("LIVETRUST_CALLER_SECRET", env),
+            db_pool_size=int(env.get("LIVETRUST_DB_POOL_SIZE", 8)),
+            env=env,
+        )

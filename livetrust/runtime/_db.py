@@ -1,0 +1,184 @@
+"""Databases: one per service, SQLite (embedded default) or PostgreSQL (psycopg 3), SQLAlchemy 2 sync
+sessions run on a bounded thread pool so the gRPC event loop never blocks, Alembic at the head."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["Database", "UtcDateTime", "alembic_config", "make_metadata", "migrate", "normalize_url"]
+
+_log = logging.getLogger("livetrust.db")
+T = TypeVar("T")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones: store naive UTC, read back aware)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UtcDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def make_metadata() -> MetaData:
+    """A service's metadata, with constraint names Alembic can find again on every backend."""
+    return MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def normalize_url(url: str) -> str:
+    """PostgreSQL URLs use psycopg 3 whatever driver they name (``postgresql://`` -> ``+psycopg``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; busy_timeout queues writers instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
+    url = normalize_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=0, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_pre_ping=True,  # a restarted PostgreSQL leaves dead connections in the pool
+        pool_timeout=5,
+        connect_args={"connect_timeout": 3},
+    )
+
+
+def alembic_config(migrations_dir: Path, url: str) -> AlembicConfig:
+    """An Alembic config for one service's history, with date-prefixed revision file names."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    cfg.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
+    cfg.set_main_option("truncate_slug_length", "40")
+    return cfg
+
+
+def _advisory_lock_key(migrations_dir: Path) -> int:
+    return int.from_bytes(hashlib.sha256(str(migrations_dir.name).encode()).digest()[:8], "big", signed=True)
+
+
+def migrate(migrations_dir: Path, url: str, revision: str = "head") -> None:
+    """Upgrade the database at ``url`` to ``revision``.
+
+    On PostgreSQL the upgrade holds an advisory lock so that replicas or jobs started together wait for
+    each other instead of racing the same DDL.
+    """
+    cfg = alembic_config(migrations_dir, url)
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            is_pg = conn.dialect.name == "postgresql"
+            if is_pg:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _advisory_lock_key(migrations_dir)})
+                conn.commit()
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+            finally:
+                if is_pg:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _advisory_lock_key(migrations_dir)})
+                    conn.commit()
+    finally:
+        engine.dispose()
+
+
+class Database:
+    """One service's database: transactional units of work on a bounded thread pool, and readiness."""
+
+    def __init__(self, url: str, *, migrations_dir: Path, pool_size: int = 8) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_db_engine(self.url, pool_size=pool_size)
+        self.dialect = self.engine.dialect.name
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="db")
+        self._heads = frozenset(ScriptDirectory.from_config(alembic_config(migrations_dir, self.url)).get_heads())
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed if the block returns, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def run_sync(self, fn: Callable[[Session], T]) -> T:
+        with self.session() as session:
+            return fn(session)
+
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in one transaction on the database thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.run_sync, fn)
+
+    def _schema_is_current(self, conn: Connection) -> bool:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+        return current == self._heads
+
+    def check_ready_sync(self) -> bool:
+        """True when the database answers and its schema is at the Alembic head."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                return self._schema_is_current(conn)
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+            _log.warning("database not ready", extra={"error": type(exc).__name__})
+            return False
+
+    async def check_ready(self) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.check_ready_sync)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.engine.dispose()

@@ -1,0 +1,85 @@
+"""Small request checks every service shares; each appends to a list so all violations are reported."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+
+from livetrust.errors import FieldViolation, InvalidArgument
+
+__all__ = [
+    "check_identifier",
+    "check_not_future",
+    "check_text",
+    "decode_page_token",
+    "encode_page_token",
+    "page_size",
+]
+
+MAX_IDENTIFIER = 128
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+def check_identifier(violations: list[FieldViolation], field: str, value: str, *, required: bool = True) -> None:
+    """Ids (platform, account, session, ...): printable, no spaces, at most 128 characters."""
+    if not value:
+        if required:
+            violations.append(FieldViolation(field, "must not be empty", "REQUIRED"))
+        return
+    if len(value) > MAX_IDENTIFIER:
+        violations.append(FieldViolation(field, f"at most {MAX_IDENTIFIER} characters", "TOO_LONG"))
+    elif not value.isprintable() or any(c.isspace() for c in value):
+        violations.append(FieldViolation(field, "printable characters without spaces only", "CHARSET"))
+
+
+def check_text(
+    violations: list[FieldViolation], field: str, value: str, *, max_length: int, required: bool = True
+) -> None:
+    if not value.strip():
+        if required:
+            violations.append(FieldViolation(field, "must not be empty", "REQUIRED"))
+        return
+    if len(value) > max_length:
+        violations.append(FieldViolation(field, f"at most {max_length} characters", "TOO_LONG"))
+    elif not value.isprintable():
+        violations.append(FieldViolation(field, "must not contain control characters", "CHARSET"))
+
+
+def check_not_future(
+    violations: list[FieldViolation],
+    field: str,
+    value: datetime | None,
+    *,
+    now: datetime,
+    tolerance: timedelta = timedelta(minutes=5),
+) -> None:
+    """Clocks drift; a few minutes ahead is tolerated, more is a client bug."""
+    if value is not None and value > now + tolerance:
+        violations.append(FieldViolation(field, "must not be in the future", "IN_FUTURE"))
+
+
+def page_size(violations: list[FieldViolation], field: str, requested: int) -> int:
+    if requested < 0:
+        violations.append(FieldViolation(field, "must not be negative", "OUT_OF_RANGE"))
+        return DEFAULT_PAGE_SIZE
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+
+
+def decode_page_token(token: str, *, field: str = "page_token") -> int:
+    """The offset a token carries; INVALID_ARGUMENT for a token this service did not issue."""
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
+        if isinstance(offset, int) and offset >= 0:
+            return offset
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeError):
+        pass
+    raise InvalidArgument([FieldViolation(field, "not a page token from this service", "PAGE_TOKEN")])

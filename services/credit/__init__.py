@@ -1,0 +1,5 @@
+"""The credit service."""
+
+from ._app import MIGRATIONS_DIR, SERVICE_NAMES, build_service
+
+__all__ = ["MIGRATIONS_DIR", "SERVICE_NAMES", "build_service"]

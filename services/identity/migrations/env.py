@@ -1,0 +1,6 @@
+"""Alembic environment of the identity service's own history (shared body in livetrust.runtime)."""
+
+from livetrust.identity._storage import metadata
+from livetrust.runtime.migration_env import run_migrations
+
+run_migrations(metadata)

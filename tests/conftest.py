@@ -1,0 +1,132 @@
+"""Fixtures shared by every test: databases (SQLite and a fresh PostgreSQL database), service
+environments, and servers started in-process on port 0 over real sockets."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+
+from livetrust.clock import FixedClock
+from livetrust.runtime import LivetrustServer, ServiceConfig, ServiceDefinition, create_server, migrate
+
+PG_ADMIN_URL = os.environ.get("LIVETRUST_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_PG = os.environ.get("LIVETRUST_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    available = _pg_available()
+    if not available and REQUIRE_PG:
+        pytest.fail("PostgreSQL is required (LIVETRUST_REQUIRE_POSTGRES=1) but does not answer at " + PG_ADMIN_URL)
+    return available
+
+
+@pytest.fixture
+def postgres_url(pg_available: bool) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    if not pg_available:
+        pytest.skip("PostgreSQL does not answer; set LIVETRUST_REQUIRE_POSTGRES=1 to fail instead")
+    name = f"lt_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test using this runs twice: on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 6, 1, 4, 0, tzinfo=UTC))
+
+
+def service_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A complete environment for servers under test: port 0, fast readiness, throwaway secrets."""
+    env = {
+        "LIVETRUST_DATA_DIR": str(tmp_path / "data"),
+        "LIVETRUST_LISTEN_ADDR": "127.0.0.1:0",
+        "LIVETRUST_READINESS_INTERVAL_SECONDS": "0.2",
+        "LIVETRUST_GRACE_SECONDS": "5",
+        "LIVETRUST_CALLER_SECRET": secrets.token_hex(32),
+        "LIVETRUST_CONSORTIUM_KEY": secrets.token_hex(32),
+        "LIVETRUST_IDENTITY_ENCRYPTION_KEY": secrets.token_hex(32),
+        "LIVETRUST_LOG_FORMAT": "json",
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def make_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    return lambda **extra: service_env(tmp_path, **extra)
+
+
+@asynccontextmanager
+async def running(config: ServiceConfig, definition: ServiceDefinition, **kwargs: object) -> AsyncIterator[
+    tuple[LivetrustServer, str]
+]:
+    """A started server and its ``127.0.0.1:port`` address; stopped (with a short grace) on exit."""
+    server, port = create_server(config, definition, **kwargs)  # type: ignore[arg-type]
+    await server.start()
+    try:
+        yield server, f"127.0.0.1:{port}"
+    finally:
+        await server.stop(grace=1.0)
+
+
+async def wait_serving(address: str, service: str = "", timeout: float = 10.0) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1.0)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if loop.time() > deadline:
+                raise TimeoutError(f"{address} {service!r} not SERVING after {timeout}s")
+            await asyncio.sleep(0.05)
+
+
+def migrated(part: str, url: str) -> str:
+    """Migrate ``url`` to the head of ``part``'s history and return it."""
+    from livetrust._parts import load_part
+
+    migrations = load_part(part).migrations_dir
+    assert migrations is not None
+    migrate(migrations, url)
+    return url

@@ -1,0 +1,138 @@
+"""The gateway's first cut: pass-through by method path, health mirroring, reflection of everything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_status import rpc_status
+
+from livetrust.gateway import build_gateway
+from livetrust.runtime import CALLER_METADATA_KEY, ServiceConfig
+from tests.conftest import running, wait_serving
+from tests.foundation.echo import SERVICE, call, echo_definition
+
+
+@pytest.fixture
+async def echo_behind_gateway(make_env):
+    env = make_env()
+    async with running(ServiceConfig.from_env("echo", env), echo_definition()) as (_, backend):
+        gateway_config = ServiceConfig.from_env("gateway", env)
+        definition = build_gateway(
+            gateway_config,
+            addresses={"echo": backend},
+            routes={SERVICE: "echo"},
+            method_kinds={f"/{SERVICE}/Stream": "unary_stream"},
+        )
+        async with running(gateway_config, definition) as (_, gateway):
+            await wait_serving(gateway, SERVICE)
+            yield gateway, backend
+
+
+async def test_status_details_pass_through_unchanged(echo_behind_gateway) -> None:
+    gateway, backend = echo_behind_gateway
+    async with grpc.aio.insecure_channel(gateway) as via_gateway, grpc.aio.insecure_channel(backend) as direct:
+        errors = []
+        for channel in (via_gateway, direct):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call(channel, "Fail")
+            errors.append(caught.value)
+        through, straight = errors
+        assert through.code() is straight.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert through.details() == straight.details()
+        assert rpc_status.from_call(through) == rpc_status.from_call(straight)  # type: ignore[arg-type]
+        bad_request = error_details_pb2.BadRequest()
+        rpc_status.from_call(through).details[1].Unpack(bad_request)  # type: ignore[arg-type, union-attr]
+        assert bad_request.field_violations[0].field == "person.id_number"
+
+
+async def test_metadata_allow_list_and_deadline(echo_behind_gateway) -> None:
+    gateway, _ = echo_behind_gateway
+    async with grpc.aio.insecure_channel(gateway) as channel:
+        metadata = (
+            ("x-request-id", "req-42"),
+            ("authorization", "Bearer secret-key"),
+            (CALLER_METADATA_KEY, "forged"),
+            ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+        )
+        seen = json.loads(await call(channel, "Metadata", metadata=metadata, timeout=2.0))
+        assert seen["metadata"]["x-request-id"] == "req-42"
+        assert "traceparent" in seen["metadata"]
+        assert "authorization" not in seen["metadata"]
+        assert CALLER_METADATA_KEY not in seen["metadata"]
+        # The backend sees the caller's deadline, less the hop, never more.
+        assert 1.0 < seen["time_remaining"] <= 2.0
+        # No caller deadline: the gateway still caps the backend call.
+        seen = json.loads(await call(channel, "Metadata"))
+        assert seen["time_remaining"] <= 5.1  # the 5 s cap, give or take timer rounding
+
+
+async def test_deadline_expires_at_the_callers_limit(echo_behind_gateway) -> None:
+    gateway, _ = echo_behind_gateway
+    async with grpc.aio.insecure_channel(gateway) as channel:
+        started = time.monotonic()
+        with pytest.raises(grpc.aio.AioRpcError) as late:
+            await call(channel, "Slow", b"3", timeout=0.5)
+        assert late.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        assert time.monotonic() - started < 1.5
+
+
+async def test_server_streaming_passes_through(echo_behind_gateway) -> None:
+    gateway, _ = echo_behind_gateway
+    async with grpc.aio.insecure_channel(gateway) as channel:
+        stream = channel.unary_stream(f"/{SERVICE}/Stream")(b"4", timeout=5)
+        assert [item async for item in stream] == [b"0", b"1", b"2", b"3"]
+
+
+async def test_health_mirrors_backend_and_down_backend_is_unavailable(make_env) -> None:
+    env = make_env()
+    server_cm = running(ServiceConfig.from_env("echo", env), echo_definition())
+    _, backend = await server_cm.__aenter__()
+    gateway_config = ServiceConfig.from_env("gateway", env)
+    definition = build_gateway(gateway_config, addresses={"echo": backend}, routes={SERVICE: "echo"})
+    async with running(gateway_config, definition) as (_, gateway):
+        await wait_serving(gateway, SERVICE)
+        await server_cm.__aexit__(None, None, None)  # the backend goes away
+        async with grpc.aio.insecure_channel(gateway) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for _ in range(50):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=SERVICE), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                    break
+                await asyncio.sleep(0.1)
+            assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as down:
+                await call(channel, "Metadata", timeout=3)
+            assert time.monotonic() - started < 3.5
+            assert down.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            if down.value.code() is grpc.StatusCode.UNAVAILABLE:
+                info = error_details_pb2.ErrorInfo()
+                rpc_status.from_call(down.value).details[0].Unpack(info)  # type: ignore[arg-type, union-attr]
+                assert info.metadata["dependency"] == "echo"
+
+
+async def test_gateway_reflection_lists_every_service(make_env) -> None:
+    config = ServiceConfig.from_env("gateway", make_env())
+    async with running(config, build_gateway(config)) as (_, gateway), grpc.aio.insecure_channel(gateway) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+        async def ask():
+            yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+        names = set()
+        async for reply in stub.ServerReflectionInfo(ask()):
+            names |= {s.name for s in reply.list_services_response.service}
+        assert {
+            "livetrust.identity.v1.IdentityService",
+            "livetrust.blacklist.v1.BlacklistService",
+            "livetrust.credit.v1.CreditService",
+            "livetrust.retention.v1.RetentionService",
+            "livetrust.gateway.v1.ComplianceGateway",
+        } <= names
