@@ -75,7 +75,11 @@ class ProxyHandler(grpc.GenericRpcHandler):
     """Routes ``/<service>/<method>`` to the backend that serves ``<service>``."""
 
     def __init__(
-        self, routes: Mapping[str, Backend], *, method_kinds: Mapping[str, str] | None = None, extra_metadata: Any = None
+        self,
+        routes: Mapping[str, Backend],
+        *,
+        method_kinds: Mapping[str, str] | None = None,
+        extra_metadata: Any = None,
     ) -> None:
         self._routes = dict(routes)
         #: Call shapes of methods the descriptor pool does not know (``/svc/Method`` -> ``unary_stream``).

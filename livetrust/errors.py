@@ -83,9 +83,7 @@ class FailedPrecondition(DomainError):
 
     default_reason = "FAILED_PRECONDITION"
 
-    def __init__(
-        self, message: str, *, violations: Iterable[PreconditionViolation] = (), **kwargs: object
-    ) -> None:
+    def __init__(self, message: str, *, violations: Iterable[PreconditionViolation] = (), **kwargs: object) -> None:
         self.violations = tuple(violations)
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 

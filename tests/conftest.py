@@ -3,6 +3,7 @@ environments, and servers started in-process on port 0 over real sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import uuid
@@ -14,6 +15,7 @@ from pathlib import Path
 import grpc
 import psycopg
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from livetrust.clock import FixedClock
 from livetrust.runtime import LivetrustServer, ServiceConfig, ServiceDefinition, create_server, migrate
@@ -89,9 +91,9 @@ def make_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
 
 
 @asynccontextmanager
-async def running(config: ServiceConfig, definition: ServiceDefinition, **kwargs: object) -> AsyncIterator[
-    tuple[LivetrustServer, str]
-]:
+async def running(
+    config: ServiceConfig, definition: ServiceDefinition, **kwargs: object
+) -> AsyncIterator[tuple[LivetrustServer, str]]:
     """A started server and its ``127.0.0.1:port`` address; stopped (with a short grace) on exit."""
     server, port = create_server(config, definition, **kwargs)  # type: ignore[arg-type]
     await server.start()
@@ -101,13 +103,9 @@ async def running(config: ServiceConfig, definition: ServiceDefinition, **kwargs
         await server.stop(grace=1.0)
 
 
-async def wait_serving(address: str, service: str = "", timeout: float = 10.0) -> None:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    import asyncio
-
+async def wait_serving(address: str, service: str = "", within: float = 10.0) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     async with grpc.aio.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
@@ -118,7 +116,7 @@ async def wait_serving(address: str, service: str = "", timeout: float = 10.0) -
             except grpc.aio.AioRpcError:
                 pass
             if loop.time() > deadline:
-                raise TimeoutError(f"{address} {service!r} not SERVING after {timeout}s")
+                raise TimeoutError(f"{address} {service!r} not SERVING after {within}s")
             await asyncio.sleep(0.05)
 
 

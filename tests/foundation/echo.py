@@ -60,7 +60,7 @@ async def _caller(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     return f"{caller.platform_id}/{caller.role.value}/{caller.key_id}".encode()
 
 
-async def _stream(request: bytes, context: grpc.aio.ServicerContext):  # noqa: ANN201
+async def _stream(request: bytes, context: grpc.aio.ServicerContext):
     for i in range(int(request.decode() or "3")):
         yield str(i).encode()
 
@@ -78,7 +78,7 @@ HANDLERS = {
 }
 
 
-def echo_definition(check_ready=None) -> ServiceDefinition:  # noqa: ANN001
+def echo_definition(check_ready=None) -> ServiceDefinition:
     kwargs = {"check_ready": check_ready} if check_ready else {}
     return ServiceDefinition(
         name="echo",
@@ -90,5 +90,5 @@ def echo_definition(check_ready=None) -> ServiceDefinition:  # noqa: ANN001
     )
 
 
-async def call(channel: grpc.aio.Channel, method: str, body: bytes = b"", **kwargs) -> bytes:  # noqa: ANN003
+async def call(channel: grpc.aio.Channel, method: str, body: bytes = b"", **kwargs) -> bytes:
     return await channel.unary_unary(f"/{SERVICE}/{method}")(body, **kwargs)

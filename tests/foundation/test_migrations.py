@@ -37,11 +37,11 @@ def test_history_applies_from_empty_and_matches_the_models(service: str, databas
 async def test_not_serving_until_migrated(database_url: str, make_env) -> None:
     config = ServiceConfig.from_env("credit", make_env(LIVETRUST_CREDIT_DATABASE_URL=database_url))
     part = load_part("credit")
-    async with running(config, part.build(config)) as (server, address):
+    async with running(config, part.build(config)) as (_server, address):
         await asyncio.sleep(0.5)
         from tests.foundation.test_runtime import _health
 
         assert await _health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
         assert part.migrations_dir is not None
         await asyncio.to_thread(migrate, part.migrations_dir, database_url)
-        await wait_serving(address, "livetrust.credit.v1.CreditService", timeout=5)
+        await wait_serving(address, "livetrust.credit.v1.CreditService", within=5)

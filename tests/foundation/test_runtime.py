@@ -59,7 +59,7 @@ async def test_health_follows_readiness(config: ServiceConfig) -> None:
         assert await _health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
         assert await _health(address, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
         ready = True
-        await wait_serving(address, SERVICE, timeout=3)
+        await wait_serving(address, SERVICE, within=3)
         ready = False
         await asyncio.sleep(0.6)
         assert await _health(address, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING

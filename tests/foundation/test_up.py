@@ -70,7 +70,9 @@ def test_up_serves_everything_through_the_gateway_and_stops_on_sigterm(suite) ->
         replies = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
         listed = {s.name for reply in replies for s in reply.list_services_response.service}
         assert set(ALL_SERVICES) <= listed
-    assert {p.name for p in data_dir.glob("*.db")} == {f"{s}.db" for s in ("identity", "blacklist", "credit", "retention")}
+    assert {p.name for p in data_dir.glob("*.db")} == {
+        f"{s}.db" for s in ("identity", "blacklist", "credit", "retention")
+    }
 
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)

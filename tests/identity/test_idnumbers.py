@@ -24,7 +24,11 @@ TODAY = datetime.date(2026, 3, 1)
 RESIDENT_OK = "11010519491231002X"
 USCC_OK = "91110108551385082Q"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-VALID_PROVINCES = [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47)] + [
+VALID_PROVINCES = [
+    *range(11, 16),
+    *range(21, 24),
+    *range(31, 38),
+    *range(41, 47),
     *range(50, 55),
     *range(61, 66),
     71,
