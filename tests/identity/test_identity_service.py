@@ -269,6 +269,7 @@ async def test_guardian_consent_lifecycle_and_the_18th_birthday(identity, clock:
     assert after.eligibility == pb.ELIGIBILITY_NEEDS_GUARDIAN_CONSENT and list(after.reasons) == ["CONSENT_REVOKED"]
 
     # A fresh consent, granted, ends by itself at 18.
+    clock.advance(timedelta(days=1))
     second = (
         await stub.RequestGuardianConsent(
             pb.RequestGuardianConsentRequest(
