@@ -89,6 +89,17 @@ def _cmd_identity_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_blacklist_verify_audit(args: argparse.Namespace) -> int:
+    from livetrust.blacklist._commands import verify_audit_command
+
+    env = dict(os.environ)
+    if args.data_dir:
+        env["LIVETRUST_DATA_DIR"] = args.data_dir
+    intact, report = verify_audit_command(ServiceConfig.from_env("blacklist", env))
+    print(report)
+    return 0 if intact else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livetrust", description="Compliance backbone for live commerce.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     rot = identity.add_parser("rotate-key", help="re-encrypt stored personal data under the active key")
     rot.add_argument("--data-dir")
     rot.set_defaults(func=_cmd_identity_rotate)
+
+    blacklist = sub.add_parser("blacklist", help="blacklist maintenance").add_subparsers(
+        dest="blacklist_command", required=True
+    )
+    audit = blacklist.add_parser("verify-audit", help="check the audit log's hash chain (exit 1 if broken)")
+    audit.add_argument("--data-dir")
+    audit.set_defaults(func=_cmd_blacklist_verify_audit)
     return parser
 
 

@@ -1,6 +1,7 @@
 """What every livetrust server needs, written once: config, server bootstrap, database, telemetry,
 error mapping, caller identity and outbound channels."""
 
+from ._audit import append_audit, audit_table, verify_audit
 from ._auth import CALLER_METADATA_KEY, Caller, Role, current_caller, require_caller, sign_caller, verify_caller
 from ._client import DEFAULT_CALL_TIMEOUT_SECONDS, open_channel, outbound_timeout, retry_service_config
 from ._config import DEFAULT_ADDRESSES, SERVICES, ServiceConfig, env_secret, service_address
@@ -13,7 +14,7 @@ from ._convert import (
     to_date,
     to_timestamp,
 )
-from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url
+from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url, serialize_writes
 from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
@@ -31,6 +32,8 @@ __all__ = [
     "ServiceDefinition",
     "UtcDateTime",
     "alembic_config",
+    "append_audit",
+    "audit_table",
     "configure_logging",
     "create_server",
     "current_caller",
@@ -47,6 +50,7 @@ __all__ = [
     "outbound_timeout",
     "require_caller",
     "retry_service_config",
+    "serialize_writes",
     "serve",
     "server_options",
     "service_address",
@@ -57,5 +61,6 @@ __all__ = [
     "status_for_error",
     "to_date",
     "to_timestamp",
+    "verify_audit",
     "verify_caller",
 ]

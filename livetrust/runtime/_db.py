@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
@@ -22,7 +23,15 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Database", "UtcDateTime", "alembic_config", "make_metadata", "migrate", "normalize_url"]
+__all__ = [
+    "Database",
+    "UtcDateTime",
+    "alembic_config",
+    "make_metadata",
+    "migrate",
+    "normalize_url",
+    "serialize_writes",
+]
 
 _log = logging.getLogger("livetrust.db")
 T = TypeVar("T")
@@ -68,12 +77,31 @@ def normalize_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the one writer; busy_timeout queues writers instead of failing.
+    # pysqlite's own implicit BEGIN is switched off so that _sqlite_begin below decides.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front: a transaction that reads and then writes cannot
+    # fail with "database is locked" halfway; writers queue (busy_timeout) instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def serialize_writes(session: Session, name: str) -> None:
+    """Make transactions that append to one sequence (an audit chain, a change log) run one at a time.
+
+    PostgreSQL: a transaction-scoped advisory lock named by ``name``. SQLite: every transaction
+    already holds the write lock from its start (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
@@ -84,6 +112,7 @@ def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, pool_size=pool_size, max_overflow=0, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
@@ -157,9 +186,11 @@ class Database:
             return fn(session)
 
     async def run(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in one transaction on the database thread pool."""
+        """Run ``fn(session)`` in one transaction on the database thread pool (with the caller's
+        context variables, such as the current caller, as asyncio.to_thread does)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.run_sync, fn)
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._executor, context.run, self.run_sync, fn)
 
     def _schema_is_current(self, conn: Connection) -> bool:
         current = frozenset(MigrationContext.configure(conn).get_current_heads())

@@ -1,4 +1,4 @@
-"""The blacklist service."""
+"""The cross-platform blacklist: a registry of keyed digests with review, appeals and fast lookup."""
 
 from ._app import MIGRATIONS_DIR, SERVICE_NAMES, build_service
 

@@ -22,15 +22,86 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&livetrust/blacklist/v1/blacklist.proto\x12\x16livetrust.blacklist.v12\x12\n\x10\x42lacklistServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&livetrust/blacklist/v1/blacklist.proto\x12\x16livetrust.blacklist.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x04\n\x05\x45ntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x17\n\x0fsubject_digests\x18\x02 \x03(\t\x12\x32\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32 .livetrust.blacklist.v1.Category\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0blegal_basis\x18\x05 \x01(\t\x12\x13\n\x0bplatform_id\x18\x06 \x01(\t\x12\x15\n\revidence_refs\x18\x07 \x03(\t\x12/\n\x0blisted_from\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clisted_until\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x06status\x18\n \x01(\x0e\x32#.livetrust.blacklist.v1.EntryStatus\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12\x33\n\x0f\x61ppeal_deadline\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x61ppeal_route\x18\r \x01(\t\x12+\n\x05notes\x18\x0e \x03(\x0b\x32\x1c.livetrust.blacklist.v1.Note\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08redacted\x18\x11 \x01(\x08\"Z\n\x04Note\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0e\n\x06\x61uthor\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8b\x02\n\x12SubmitEntryRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x17\n\x0fsubject_digests\x18\x02 \x03(\t\x12\x32\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32 .livetrust.blacklist.v1.Category\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x13\n\x0blegal_basis\x18\x05 \x01(\t\x12\x15\n\revidence_refs\x18\x06 \x03(\t\x12\x30\n\x0clisted_until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpermanent\x18\x08 \x01(\x08\x12\x12\n\nrequest_id\x18\t \x01(\t\"C\n\x13SubmitEntryResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"\x88\x01\n\x12ReviewEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.livetrust.blacklist.v1.ReviewDecision\x12\x0c\n\x04note\x18\x03 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\"C\n\x13ReviewEntryResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"#\n\x0fGetEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\"@\n\x10GetEntryResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"\xd8\x01\n\x12ListEntriesRequest\x12\x33\n\x06status\x18\x01 \x01(\x0e\x32#.livetrust.blacklist.v1.EntryStatus\x12\x32\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32 .livetrust.blacklist.v1.Category\x12\x1a\n\x12source_platform_id\x18\x03 \x01(\t\x12\x16\n\x0esubject_digest\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"^\n\x13ListEntriesResponse\x12.\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"O\n\x11\x46ileAppealRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\tstatement\x18\x02 \x01(\t\x12\x15\n\revidence_refs\x18\x03 \x03(\t\"B\n\x12\x46ileAppealResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"\x8a\x01\n\x14ResolveAppealRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x38\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32&.livetrust.blacklist.v1.AppealDecision\x12\x0c\n\x04note\x18\x03 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x04 \x01(\x03\"E\n\x15ResolveAppealResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"4\n\x10LiftEntryRequest\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x11LiftEntryResponse\x12,\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1d.livetrust.blacklist.v1.Entry\"(\n\rLookupRequest\x12\x17\n\x0fsubject_digests\x18\x01 \x03(\t\"\xae\x01\n\x0cLookupResult\x12\x16\n\x0esubject_digest\x18\x01 \x01(\t\x12\x0e\n\x06listed\x18\x02 \x01(\x08\x12\x10\n\x08\x65ntry_id\x18\x03 \x01(\t\x12\x32\n\x08\x63\x61tegory\x18\x04 \x01(\x0e\x32 .livetrust.blacklist.v1.Category\x12\x30\n\x0clisted_until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"G\n\x0eLookupResponse\x12\x35\n\x07results\x18\x01 \x03(\x0b\x32$.livetrust.blacklist.v1.LookupResult\")\n\x15LookupByPrefixRequest\x12\x10\n\x08prefixes\x18\x01 \x03(\t\"O\n\x16LookupByPrefixResponse\x12\x35\n\x07matches\x18\x01 \x03(\x0b\x32$.livetrust.blacklist.v1.LookupResult\"\x9e\x01\n\x06\x43hange\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x30\n\x04kind\x18\x02 \x01(\x0e\x32\".livetrust.blacklist.v1.ChangeKind\x12\x10\n\x08\x65ntry_id\x18\x03 \x01(\t\x12\x17\n\x0fsubject_digests\x18\x04 \x03(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\">\n\x12ListChangesRequest\x12\x15\n\rsince_version\x18\x01 \x01(\x03\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"^\n\x13ListChangesResponse\x12/\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1e.livetrust.blacklist.v1.Change\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\",\n\x13WatchChangesRequest\x12\x15\n\rsince_version\x18\x01 \x01(\x03\"F\n\x14WatchChangesResponse\x12.\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x1e.livetrust.blacklist.v1.Change\"\x12\n\x10GetFilterRequest\"u\n\x11GetFilterResponse\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\x0c\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x12\n\nitem_count\x18\x04 \x01(\x03\x12\x1b\n\x13\x66\x61lse_positive_rate\x18\x05 \x01(\x01\"\x17\n\x15VerifyAuditLogRequest\"l\n\x16VerifyAuditLogResponse\x12\x0e\n\x06intact\x18\x01 \x01(\x08\x12\x17\n\x0frecords_checked\x18\x02 \x01(\x03\x12\x18\n\x10\x66irst_broken_seq\x18\x03 \x01(\x03\x12\x0f\n\x07problem\x18\x04 \x01(\t*h\n\x08\x43\x61tegory\x12\x18\n\x14\x43\x41TEGORY_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43\x41TEGORY_SERIOUS_VIOLATION\x10\x01\x12\"\n\x1e\x43\x41TEGORY_CRIME_OR_PUBLIC_ORDER\x10\x02*\xce\x01\n\x0b\x45ntryStatus\x12\x1c\n\x18\x45NTRY_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45NTRY_STATUS_PENDING_REVIEW\x10\x01\x12\x17\n\x13\x45NTRY_STATUS_ACTIVE\x10\x02\x12\x19\n\x15\x45NTRY_STATUS_REJECTED\x10\x03\x12\x19\n\x15\x45NTRY_STATUS_APPEALED\x10\x04\x12\x17\n\x13\x45NTRY_STATUS_LIFTED\x10\x05\x12\x18\n\x14\x45NTRY_STATUS_EXPIRED\x10\x06*j\n\x0eReviewDecision\x12\x1f\n\x1bREVIEW_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17REVIEW_DECISION_APPROVE\x10\x01\x12\x1a\n\x16REVIEW_DECISION_REJECT\x10\x02*j\n\x0e\x41ppealDecision\x12\x1f\n\x1b\x41PPEAL_DECISION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41PPEAL_DECISION_UPHOLD\x10\x01\x12\x1b\n\x17\x41PPEAL_DECISION_DISMISS\x10\x02*[\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43HANGE_KIND_LISTED\x10\x01\x12\x18\n\x14\x43HANGE_KIND_UNLISTED\x10\x02\x32\xd0\n\n\x10\x42lacklistService\x12\x66\n\x0bSubmitEntry\x12*.livetrust.blacklist.v1.SubmitEntryRequest\x1a+.livetrust.blacklist.v1.SubmitEntryResponse\x12\x66\n\x0bReviewEntry\x12*.livetrust.blacklist.v1.ReviewEntryRequest\x1a+.livetrust.blacklist.v1.ReviewEntryResponse\x12]\n\x08GetEntry\x12\'.livetrust.blacklist.v1.GetEntryRequest\x1a(.livetrust.blacklist.v1.GetEntryResponse\x12\x66\n\x0bListEntries\x12*.livetrust.blacklist.v1.ListEntriesRequest\x1a+.livetrust.blacklist.v1.ListEntriesResponse\x12\x63\n\nFileAppeal\x12).livetrust.blacklist.v1.FileAppealRequest\x1a*.livetrust.blacklist.v1.FileAppealResponse\x12l\n\rResolveAppeal\x12,.livetrust.blacklist.v1.ResolveAppealRequest\x1a-.livetrust.blacklist.v1.ResolveAppealResponse\x12`\n\tLiftEntry\x12(.livetrust.blacklist.v1.LiftEntryRequest\x1a).livetrust.blacklist.v1.LiftEntryResponse\x12W\n\x06Lookup\x12%.livetrust.blacklist.v1.LookupRequest\x1a&.livetrust.blacklist.v1.LookupResponse\x12o\n\x0eLookupByPrefix\x12-.livetrust.blacklist.v1.LookupByPrefixRequest\x1a..livetrust.blacklist.v1.LookupByPrefixResponse\x12\x66\n\x0bListChanges\x12*.livetrust.blacklist.v1.ListChangesRequest\x1a+.livetrust.blacklist.v1.ListChangesResponse\x12k\n\x0cWatchChanges\x12+.livetrust.blacklist.v1.WatchChangesRequest\x1a,.livetrust.blacklist.v1.WatchChangesResponse0\x01\x12`\n\tGetFilter\x12(.livetrust.blacklist.v1.GetFilterRequest\x1a).livetrust.blacklist.v1.GetFilterResponse\x12o\n\x0eVerifyAuditLog\x12-.livetrust.blacklist.v1.VerifyAuditLogRequest\x1a..livetrust.blacklist.v1.VerifyAuditLogResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'livetrust.blacklist.v1.blacklist_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BLACKLISTSERVICE']._serialized_start=66
-  _globals['_BLACKLISTSERVICE']._serialized_end=84
+  _globals['_CATEGORY']._serialized_start=3356
+  _globals['_CATEGORY']._serialized_end=3460
+  _globals['_ENTRYSTATUS']._serialized_start=3463
+  _globals['_ENTRYSTATUS']._serialized_end=3669
+  _globals['_REVIEWDECISION']._serialized_start=3671
+  _globals['_REVIEWDECISION']._serialized_end=3777
+  _globals['_APPEALDECISION']._serialized_start=3779
+  _globals['_APPEALDECISION']._serialized_end=3885
+  _globals['_CHANGEKIND']._serialized_start=3887
+  _globals['_CHANGEKIND']._serialized_end=3978
+  _globals['_ENTRY']._serialized_start=100
+  _globals['_ENTRY']._serialized_end=686
+  _globals['_NOTE']._serialized_start=688
+  _globals['_NOTE']._serialized_end=778
+  _globals['_SUBMITENTRYREQUEST']._serialized_start=781
+  _globals['_SUBMITENTRYREQUEST']._serialized_end=1048
+  _globals['_SUBMITENTRYRESPONSE']._serialized_start=1050
+  _globals['_SUBMITENTRYRESPONSE']._serialized_end=1117
+  _globals['_REVIEWENTRYREQUEST']._serialized_start=1120
+  _globals['_REVIEWENTRYREQUEST']._serialized_end=1256
+  _globals['_REVIEWENTRYRESPONSE']._serialized_start=1258
+  _globals['_REVIEWENTRYRESPONSE']._serialized_end=1325
+  _globals['_GETENTRYREQUEST']._serialized_start=1327
+  _globals['_GETENTRYREQUEST']._serialized_end=1362
+  _globals['_GETENTRYRESPONSE']._serialized_start=1364
+  _globals['_GETENTRYRESPONSE']._serialized_end=1428
+  _globals['_LISTENTRIESREQUEST']._serialized_start=1431
+  _globals['_LISTENTRIESREQUEST']._serialized_end=1647
+  _globals['_LISTENTRIESRESPONSE']._serialized_start=1649
+  _globals['_LISTENTRIESRESPONSE']._serialized_end=1743
+  _globals['_FILEAPPEALREQUEST']._serialized_start=1745
+  _globals['_FILEAPPEALREQUEST']._serialized_end=1824
+  _globals['_FILEAPPEALRESPONSE']._serialized_start=1826
+  _globals['_FILEAPPEALRESPONSE']._serialized_end=1892
+  _globals['_RESOLVEAPPEALREQUEST']._serialized_start=1895
+  _globals['_RESOLVEAPPEALREQUEST']._serialized_end=2033
+  _globals['_RESOLVEAPPEALRESPONSE']._serialized_start=2035
+  _globals['_RESOLVEAPPEALRESPONSE']._serialized_end=2104
+  _globals['_LIFTENTRYREQUEST']._serialized_start=2106
+  _globals['_LIFTENTRYREQUEST']._serialized_end=2158
+  _globals['_LIFTENTRYRESPONSE']._serialized_start=2160
+  _globals['_LIFTENTRYRESPONSE']._serialized_end=2225
+  _globals['_LOOKUPREQUEST']._serialized_start=2227
+  _globals['_LOOKUPREQUEST']._serialized_end=2267
+  _globals['_LOOKUPRESULT']._serialized_start=2270
+  _globals['_LOOKUPRESULT']._serialized_end=2444
+  _globals['_LOOKUPRESPONSE']._serialized_start=2446
+  _globals['_LOOKUPRESPONSE']._serialized_end=2517
+  _globals['_LOOKUPBYPREFIXREQUEST']._serialized_start=2519
+  _globals['_LOOKUPBYPREFIXREQUEST']._serialized_end=2560
+  _globals['_LOOKUPBYPREFIXRESPONSE']._serialized_start=2562
+  _globals['_LOOKUPBYPREFIXRESPONSE']._serialized_end=2641
+  _globals['_CHANGE']._serialized_start=2644
+  _globals['_CHANGE']._serialized_end=2802
+  _globals['_LISTCHANGESREQUEST']._serialized_start=2804
+  _globals['_LISTCHANGESREQUEST']._serialized_end=2866
+  _globals['_LISTCHANGESRESPONSE']._serialized_start=2868
+  _globals['_LISTCHANGESRESPONSE']._serialized_end=2962
+  _globals['_WATCHCHANGESREQUEST']._serialized_start=2964
+  _globals['_WATCHCHANGESREQUEST']._serialized_end=3008
+  _globals['_WATCHCHANGESRESPONSE']._serialized_start=3010
+  _globals['_WATCHCHANGESRESPONSE']._serialized_end=3080
+  _globals['_GETFILTERREQUEST']._serialized_start=3082
+  _globals['_GETFILTERREQUEST']._serialized_end=3100
+  _globals['_GETFILTERRESPONSE']._serialized_start=3102
+  _globals['_GETFILTERRESPONSE']._serialized_end=3219
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=3221
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=3244
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=3246
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=3354
+  _globals['_BLACKLISTSERVICE']._serialized_start=3981
+  _globals['_BLACKLISTSERVICE']._serialized_end=5341
 # @@protoc_insertion_point(module_scope)

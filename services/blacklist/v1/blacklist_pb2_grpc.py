@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from livetrust.blacklist.v1 import blacklist_pb2 as livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,8 +26,8 @@ if _version_not_supported:
 
 
 class BlacklistServiceStub:
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
 
     def __init__(self, channel):
@@ -35,16 +36,236 @@ class BlacklistServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.SubmitEntry = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/SubmitEntry',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryResponse.FromString,
+                _registered_method=True)
+        self.ReviewEntry = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/ReviewEntry',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryResponse.FromString,
+                _registered_method=True)
+        self.GetEntry = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/GetEntry',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryResponse.FromString,
+                _registered_method=True)
+        self.ListEntries = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/ListEntries',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesResponse.FromString,
+                _registered_method=True)
+        self.FileAppeal = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/FileAppeal',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealResponse.FromString,
+                _registered_method=True)
+        self.ResolveAppeal = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/ResolveAppeal',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealResponse.FromString,
+                _registered_method=True)
+        self.LiftEntry = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/LiftEntry',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryResponse.FromString,
+                _registered_method=True)
+        self.Lookup = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/Lookup',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupResponse.FromString,
+                _registered_method=True)
+        self.LookupByPrefix = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/LookupByPrefix',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixResponse.FromString,
+                _registered_method=True)
+        self.ListChanges = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/ListChanges',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesResponse.FromString,
+                _registered_method=True)
+        self.WatchChanges = channel.unary_stream(
+                '/livetrust.blacklist.v1.BlacklistService/WatchChanges',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesResponse.FromString,
+                _registered_method=True)
+        self.GetFilter = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/GetFilter',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.FromString,
+                _registered_method=True)
+        self.VerifyAuditLog = channel.unary_unary(
+                '/livetrust.blacklist.v1.BlacklistService/VerifyAuditLog',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class BlacklistServiceServicer:
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
+
+    def SubmitEntry(self, request, context):
+        """A platform reports a person; the entry waits for review. A second open entry for the same subject
+        from the same platform is ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewEntry(self, request, context):
+        """Reviewers approve (the listing starts) or reject. Two concurrent reviews cannot both win.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEntries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FileAppeal(self, request, context):
+        """The listed person appeals within the appeal window.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveAppeal(self, request, context):
+        """Upheld: the entry is lifted; dismissed: it is active again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LiftEntry(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Lookup(self, request, context):
+        """Is each digest listed now? One result per digest, in order (1 to 1,000 per call).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupByPrefix(self, request, context):
+        """Every listed digest under the given 8-hex-character prefixes, so a platform can check a person
+        without the registry learning who.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChanges(self, request, context):
+        """Changes to the set of listed digests after since_version, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchChanges(self, request, context):
+        """The same changes as a stream that stays open and delivers new ones as they are committed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFilter(self, request, context):
+        """A Bloom filter of every listed digest, to pre-check locally.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyAuditLog(self, request, context):
+        """Re-computes the hash chain of the audit log and reports the first broken link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_BlacklistServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'SubmitEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitEntry,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryResponse.SerializeToString,
+            ),
+            'ReviewEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewEntry,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryResponse.SerializeToString,
+            ),
+            'GetEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEntry,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryResponse.SerializeToString,
+            ),
+            'ListEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEntries,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesResponse.SerializeToString,
+            ),
+            'FileAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileAppeal,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealResponse.SerializeToString,
+            ),
+            'ResolveAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveAppeal,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealResponse.SerializeToString,
+            ),
+            'LiftEntry': grpc.unary_unary_rpc_method_handler(
+                    servicer.LiftEntry,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryResponse.SerializeToString,
+            ),
+            'Lookup': grpc.unary_unary_rpc_method_handler(
+                    servicer.Lookup,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupResponse.SerializeToString,
+            ),
+            'LookupByPrefix': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupByPrefix,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixResponse.SerializeToString,
+            ),
+            'ListChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChanges,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesResponse.SerializeToString,
+            ),
+            'WatchChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchChanges,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesResponse.SerializeToString,
+            ),
+            'GetFilter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFilter,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.SerializeToString,
+            ),
+            'VerifyAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditLog,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'livetrust.blacklist.v1.BlacklistService', rpc_method_handlers)
@@ -54,6 +275,357 @@ def add_BlacklistServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class BlacklistService:
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
+
+    @staticmethod
+    def SubmitEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/SubmitEntry',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.SubmitEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/ReviewEntry',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ReviewEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/GetEntry',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/ListEntries',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/FileAppeal',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.FileAppealResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/ResolveAppeal',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ResolveAppealResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LiftEntry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/LiftEntry',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LiftEntryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Lookup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/Lookup',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupByPrefix(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/LookupByPrefix',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.LookupByPrefixResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/ListChanges',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.ListChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/WatchChanges',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.WatchChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/GetFilter',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/VerifyAuditLog',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from livetrust.blacklist.v1 import blacklist_pb2 as _blacklist_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,28 +27,185 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class BlacklistServiceStub:
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BlacklistServiceAsyncStub: ...
+    SubmitEntry: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.SubmitEntryRequest, _blacklist_pb2.SubmitEntryResponse]
+    """A platform reports a person; the entry waits for review. A second open entry for the same subject
+    from the same platform is ALREADY_EXISTS.
+    """
+    ReviewEntry: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.ReviewEntryRequest, _blacklist_pb2.ReviewEntryResponse]
+    """Reviewers approve (the listing starts) or reject. Two concurrent reviews cannot both win."""
+    GetEntry: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.GetEntryRequest, _blacklist_pb2.GetEntryResponse]
+    ListEntries: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.ListEntriesRequest, _blacklist_pb2.ListEntriesResponse]
+    FileAppeal: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.FileAppealRequest, _blacklist_pb2.FileAppealResponse]
+    """The listed person appeals within the appeal window."""
+    ResolveAppeal: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.ResolveAppealRequest, _blacklist_pb2.ResolveAppealResponse]
+    """Upheld: the entry is lifted; dismissed: it is active again."""
+    LiftEntry: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.LiftEntryRequest, _blacklist_pb2.LiftEntryResponse]
+    Lookup: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.LookupRequest, _blacklist_pb2.LookupResponse]
+    """Is each digest listed now? One result per digest, in order (1 to 1,000 per call)."""
+    LookupByPrefix: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.LookupByPrefixRequest, _blacklist_pb2.LookupByPrefixResponse]
+    """Every listed digest under the given 8-hex-character prefixes, so a platform can check a person
+    without the registry learning who.
+    """
+    ListChanges: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.ListChangesRequest, _blacklist_pb2.ListChangesResponse]
+    """Changes to the set of listed digests after since_version, oldest first."""
+    WatchChanges: _grpc.UnaryStreamMultiCallable[_blacklist_pb2.WatchChangesRequest, _blacklist_pb2.WatchChangesResponse]
+    """The same changes as a stream that stays open and delivers new ones as they are committed."""
+    GetFilter: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.GetFilterRequest, _blacklist_pb2.GetFilterResponse]
+    """A Bloom filter of every listed digest, to pre-check locally."""
+    VerifyAuditLog: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.VerifyAuditLogRequest, _blacklist_pb2.VerifyAuditLogResponse]
+    """Re-computes the hash chain of the audit log and reports the first broken link."""
 
 @_typing.type_check_only
 class BlacklistServiceAsyncStub(BlacklistServiceStub):
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    SubmitEntry: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.SubmitEntryRequest, _blacklist_pb2.SubmitEntryResponse]  # type: ignore[assignment]
+    """A platform reports a person; the entry waits for review. A second open entry for the same subject
+    from the same platform is ALREADY_EXISTS.
+    """
+    ReviewEntry: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.ReviewEntryRequest, _blacklist_pb2.ReviewEntryResponse]  # type: ignore[assignment]
+    """Reviewers approve (the listing starts) or reject. Two concurrent reviews cannot both win."""
+    GetEntry: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.GetEntryRequest, _blacklist_pb2.GetEntryResponse]  # type: ignore[assignment]
+    ListEntries: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.ListEntriesRequest, _blacklist_pb2.ListEntriesResponse]  # type: ignore[assignment]
+    FileAppeal: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.FileAppealRequest, _blacklist_pb2.FileAppealResponse]  # type: ignore[assignment]
+    """The listed person appeals within the appeal window."""
+    ResolveAppeal: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.ResolveAppealRequest, _blacklist_pb2.ResolveAppealResponse]  # type: ignore[assignment]
+    """Upheld: the entry is lifted; dismissed: it is active again."""
+    LiftEntry: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.LiftEntryRequest, _blacklist_pb2.LiftEntryResponse]  # type: ignore[assignment]
+    Lookup: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.LookupRequest, _blacklist_pb2.LookupResponse]  # type: ignore[assignment]
+    """Is each digest listed now? One result per digest, in order (1 to 1,000 per call)."""
+    LookupByPrefix: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.LookupByPrefixRequest, _blacklist_pb2.LookupByPrefixResponse]  # type: ignore[assignment]
+    """Every listed digest under the given 8-hex-character prefixes, so a platform can check a person
+    without the registry learning who.
+    """
+    ListChanges: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.ListChangesRequest, _blacklist_pb2.ListChangesResponse]  # type: ignore[assignment]
+    """Changes to the set of listed digests after since_version, oldest first."""
+    WatchChanges: _aio.UnaryStreamMultiCallable[_blacklist_pb2.WatchChangesRequest, _blacklist_pb2.WatchChangesResponse]  # type: ignore[assignment]
+    """The same changes as a stream that stays open and delivers new ones as they are committed."""
+    GetFilter: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.GetFilterRequest, _blacklist_pb2.GetFilterResponse]  # type: ignore[assignment]
+    """A Bloom filter of every listed digest, to pre-check locally."""
+    VerifyAuditLog: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.VerifyAuditLogRequest, _blacklist_pb2.VerifyAuditLogResponse]  # type: ignore[assignment]
+    """Re-computes the hash chain of the audit log and reports the first broken link."""
 
 class BlacklistServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The blacklist service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """The cross-platform registry of banned live marketers. It holds keyed digests only (HMAC-SHA256 under
+    the consortium key, 64 lowercase hex characters), never identity numbers.
     """
 
-    ...
+    @_abc_1.abstractmethod
+    def SubmitEntry(
+        self,
+        request: _blacklist_pb2.SubmitEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.SubmitEntryResponse, _abc.Awaitable[_blacklist_pb2.SubmitEntryResponse]]:
+        """A platform reports a person; the entry waits for review. A second open entry for the same subject
+        from the same platform is ALREADY_EXISTS.
+        """
+
+    @_abc_1.abstractmethod
+    def ReviewEntry(
+        self,
+        request: _blacklist_pb2.ReviewEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.ReviewEntryResponse, _abc.Awaitable[_blacklist_pb2.ReviewEntryResponse]]:
+        """Reviewers approve (the listing starts) or reject. Two concurrent reviews cannot both win."""
+
+    @_abc_1.abstractmethod
+    def GetEntry(
+        self,
+        request: _blacklist_pb2.GetEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.GetEntryResponse, _abc.Awaitable[_blacklist_pb2.GetEntryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEntries(
+        self,
+        request: _blacklist_pb2.ListEntriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.ListEntriesResponse, _abc.Awaitable[_blacklist_pb2.ListEntriesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FileAppeal(
+        self,
+        request: _blacklist_pb2.FileAppealRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.FileAppealResponse, _abc.Awaitable[_blacklist_pb2.FileAppealResponse]]:
+        """The listed person appeals within the appeal window."""
+
+    @_abc_1.abstractmethod
+    def ResolveAppeal(
+        self,
+        request: _blacklist_pb2.ResolveAppealRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.ResolveAppealResponse, _abc.Awaitable[_blacklist_pb2.ResolveAppealResponse]]:
+        """Upheld: the entry is lifted; dismissed: it is active again."""
+
+    @_abc_1.abstractmethod
+    def LiftEntry(
+        self,
+        request: _blacklist_pb2.LiftEntryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.LiftEntryResponse, _abc.Awaitable[_blacklist_pb2.LiftEntryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def Lookup(
+        self,
+        request: _blacklist_pb2.LookupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.LookupResponse, _abc.Awaitable[_blacklist_pb2.LookupResponse]]:
+        """Is each digest listed now? One result per digest, in order (1 to 1,000 per call)."""
+
+    @_abc_1.abstractmethod
+    def LookupByPrefix(
+        self,
+        request: _blacklist_pb2.LookupByPrefixRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.LookupByPrefixResponse, _abc.Awaitable[_blacklist_pb2.LookupByPrefixResponse]]:
+        """Every listed digest under the given 8-hex-character prefixes, so a platform can check a person
+        without the registry learning who.
+        """
+
+    @_abc_1.abstractmethod
+    def ListChanges(
+        self,
+        request: _blacklist_pb2.ListChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.ListChangesResponse, _abc.Awaitable[_blacklist_pb2.ListChangesResponse]]:
+        """Changes to the set of listed digests after since_version, oldest first."""
+
+    @_abc_1.abstractmethod
+    def WatchChanges(
+        self,
+        request: _blacklist_pb2.WatchChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_blacklist_pb2.WatchChangesResponse], _abc.AsyncIterator[_blacklist_pb2.WatchChangesResponse]]:
+        """The same changes as a stream that stays open and delivers new ones as they are committed."""
+
+    @_abc_1.abstractmethod
+    def GetFilter(
+        self,
+        request: _blacklist_pb2.GetFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.GetFilterResponse, _abc.Awaitable[_blacklist_pb2.GetFilterResponse]]:
+        """A Bloom filter of every listed digest, to pre-check locally."""
+
+    @_abc_1.abstractmethod
+    def VerifyAuditLog(
+        self,
+        request: _blacklist_pb2.VerifyAuditLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_blacklist_pb2.VerifyAuditLogResponse, _abc.Awaitable[_blacklist_pb2.VerifyAuditLogResponse]]:
+        """Re-computes the hash chain of the audit log and reports the first broken link."""
 
 def add_BlacklistServiceServicer_to_server(servicer: BlacklistServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
