@@ -1,21 +1,42 @@
-"""The gateway as a service definition: proxy routes to every backend, and health that mirrors theirs."""
+"""The gateway as a service definition: API keys and the access table, proxy routes to every backend,
+the composite flows, and health that mirrors the backends'."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from livetrust.runtime import SERVICES, LivetrustServer, ServiceConfig, ServiceDefinition, open_channel, service_address
+from livetrust.clock import Clock, SystemClock
+from livetrust.runtime import (
+    CALLER_METADATA_KEY,
+    SERVICES,
+    Database,
+    LivetrustServer,
+    ServiceConfig,
+    ServiceDefinition,
+    current_caller,
+    open_channel,
+    service_address,
+    sign_caller,
+)
 
+from ._access import ACCESS_RULES, AccessInterceptor, AccessRule
+from ._flows import ComplianceFlows
+from ._keys import KeyRing
 from ._proxy import Backend, ProxyHandler
+from ._ratelimit import RateLimiter
 from ._services import BACKEND_SERVICES, GATEWAY_SERVICE
+from .v1 import gateway_pb2_grpc
 
-__all__ = ["build_gateway"]
+__all__ = ["MIGRATIONS_DIR", "build_gateway"]
 
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _log = logging.getLogger("livetrust.gateway")
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -50,36 +71,85 @@ def build_gateway(
     addresses: Mapping[str, str] | None = None,
     routes: Mapping[str, str] | None = None,
     method_kinds: Mapping[str, str] | None = None,
+    access_rules: Mapping[str, AccessRule] | None = None,
+    clock: Clock | None = None,
 ) -> ServiceDefinition:
     """The gateway. ``addresses`` maps backend name -> target (default ``LIVETRUST_<NAME>_ADDR``);
     ``routes`` maps full proto service name -> backend name (default: the four services' own);
-    ``method_kinds`` gives the call shape of methods outside the generated contracts (tests)."""
-    addresses = dict(addresses or {name: service_address(name, config.env) for name in SERVICES})
+    ``method_kinds`` and ``access_rules`` extend the contracts' for methods outside them (tests)."""
+    assert config.database_url is not None, "the gateway keeps its API keys in its own database"
+    if config.caller_secret is None:
+        raise ValueError("the gateway needs LIVETRUST_CALLER_SECRET to tell services who called")
+    clock = clock or SystemClock()
+    env = config.env
+    addresses = dict(addresses or {name: service_address(name, env) for name in SERVICES})
     routes = dict(routes or {svc: name for name, svcs in BACKEND_SERVICES.items() for svc in svcs})
-    timeout = float(config.env.get("LIVETRUST_GATEWAY_CALL_TIMEOUT_SECONDS", 5.0))
+    timeout = float(env.get("LIVETRUST_GATEWAY_CALL_TIMEOUT_SECONDS", 5.0))
     backends = {
         name: Backend(
             name=name,
-            channel=open_channel(target, max_message_bytes=config.max_message_bytes, env=config.env),
+            channel=open_channel(target, max_message_bytes=config.max_message_bytes, env=env),
             call_timeout_seconds=timeout,
         )
         for name, target in addresses.items()
     }
-    proxy = ProxyHandler({svc: backends[name] for svc, name in routes.items()}, method_kinds=method_kinds)
+    db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=config.db_pool_size)
+    keys = KeyRing(db)
+    secret = config.caller_secret
+
+    def caller_metadata() -> list[tuple[str, str]]:
+        caller = current_caller.get()
+        if caller is None:
+            return []
+        return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=clock.now()))]
+
+    proxy = ProxyHandler(
+        {svc: backends[name] for svc, name in routes.items()},
+        method_kinds=method_kinds,
+        extra_metadata=lambda _context: caller_metadata(),
+    )
+    access = AccessInterceptor(
+        keys=keys,
+        limiter=RateLimiter(),
+        default_rate=float(env.get("LIVETRUST_GATEWAY_RATE_LIMIT_PER_SECOND", 200)),
+        default_burst=int(env.get("LIVETRUST_GATEWAY_RATE_LIMIT_BURST", 400)),
+        rules={**ACCESS_RULES, **(access_rules or {})},
+    )
     names_by_backend: dict[str, tuple[str, ...]] = {}
     for svc, name in routes.items():
         names_by_backend[name] = (*names_by_backend.get(name, ()), svc)
 
-    async def close_channels() -> None:
+    def register(server: grpc.aio.Server) -> None:
+        if "identity" in backends and "blacklist" in backends:
+            flows = ComplianceFlows(
+                identity=backends["identity"].channel,
+                blacklist=backends["blacklist"].channel,
+                caller_metadata=caller_metadata,
+                clock=clock,
+                call_timeout_seconds=timeout,
+                broadcast_check_max_age=timedelta(
+                    seconds=float(env.get("LIVETRUST_GATEWAY_BROADCAST_CHECK_MAX_AGE_SECONDS", 900))
+                ),
+            )
+            gateway_pb2_grpc.add_ComplianceGatewayServicer_to_server(flows, server)
+        server.add_generic_rpc_handlers((proxy,))
+
+    async def follow_keys(_: LivetrustServer) -> None:
+        await keys.follow(float(env.get("LIVETRUST_GATEWAY_KEY_REFRESH_SECONDS", 0.2)))
+
+    async def close() -> None:
         for backend in backends.values():
             await backend.channel.close()
+        db.close()
 
     return ServiceDefinition(
         name="gateway",
         service_names=(GATEWAY_SERVICE,),
-        register=lambda server: server.add_generic_rpc_handlers((proxy,)),
-        background=[_mirror_health(backends[name], names) for name, names in names_by_backend.items()],
-        on_stop=[close_channels],
+        register=register,
+        check_ready=db.check_ready,
+        background=[follow_keys, *(_mirror_health(backends[n], names) for n, names in names_by_backend.items())],
+        on_stop=[close],
+        interceptors=[access],
         trusts_caller_metadata=False,
         health_names=tuple(routes),
     )

@@ -19,8 +19,7 @@ PARTS: tuple[str, ...] = (*SERVICES, "gateway")
 class Part:
     name: str
     build: Callable[[ServiceConfig], ServiceDefinition]
-    migrations_dir: Path | None
-    """None for the gateway, which owns no database."""
+    migrations_dir: Path
 
 
 def load_part(name: str) -> Part:
@@ -28,6 +27,6 @@ def load_part(name: str) -> Part:
         raise ValueError(f"unknown part {name!r}; choose one of {', '.join(PARTS)}")
     if name == "gateway":
         module = importlib.import_module("livetrust.gateway")
-        return Part(name, module.build_gateway, None)
+        return Part(name, module.build_gateway, module.MIGRATIONS_DIR)
     module = importlib.import_module(f"livetrust.{name}")
     return Part(name, module.build_service, module.MIGRATIONS_DIR)

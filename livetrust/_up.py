@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from livetrust.runtime import SERVICES, ServiceConfig, migrate, service_address
 
-from ._parts import load_part
+from ._parts import PARTS, load_part
 
 __all__ = ["dev_environment", "run_up"]
 
@@ -85,11 +85,10 @@ def run_up(data_dir: Path) -> int:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dev_environment(data_dir, os.environ)
-    for name in SERVICES:  # SQLite: the suite migrates its own files
+    for name in PARTS:  # SQLite: the suite migrates its own files
         config = ServiceConfig.from_env(name, env)
-        part = load_part(name)
-        assert config.database_url is not None and part.migrations_dir is not None
-        migrate(part.migrations_dir, config.database_url)
+        assert config.database_url is not None
+        migrate(load_part(name).migrations_dir, config.database_url)
 
     stop = False
 

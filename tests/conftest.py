@@ -128,3 +128,23 @@ def migrated(part: str, url: str) -> str:
     assert migrations is not None
     migrate(migrations, url)
     return url
+
+
+def gateway_key(database_url: str, *, platform: str = "plat-a", role: str = "PLATFORM", **limits: object) -> str:
+    """A fresh API key in the gateway's store at ``database_url`` (migrated here); returns the token."""
+    from livetrust.clock import SystemClock
+    from livetrust.gateway import MIGRATIONS_DIR
+    from livetrust.gateway._keys import create_key
+    from livetrust.runtime import Database
+
+    migrate(MIGRATIONS_DIR, database_url)
+    db = Database(database_url, migrations_dir=MIGRATIONS_DIR, pool_size=1)
+    try:
+        _, token = create_key(db, platform_id=platform, role=role, now=SystemClock().now(), **limits)  # type: ignore[arg-type]
+    finally:
+        db.close()
+    return token
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)

@@ -22,15 +22,31 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from livetrust.common.v1 import common_pb2 as livetrust_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"livetrust/gateway/v1/gateway.proto\x12\x14livetrust.gateway.v12\x13\n\x11\x43omplianceGatewayb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"livetrust/gateway/v1/gateway.proto\x12\x14livetrust.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a livetrust/common/v1/common.proto\"\xa0\x01\n\x18\x43heckRegistrationRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12.\n\x04role\x18\x03 \x01(\x0e\x32 .livetrust.common.v1.SubjectRole\x12+\n\x06person\x18\x04 \x01(\x0b\x32\x1b.livetrust.common.v1.Person\"f\n\x0e\x42lacklistMatch\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x30\n\x0clisted_until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd5\x02\n\x19\x43heckRegistrationResponse\x12:\n\x07verdict\x18\x01 \x01(\x0e\x32).livetrust.gateway.v1.RegistrationVerdict\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12\x17\n\x0fverification_id\x18\x03 \x01(\t\x12\x16\n\x0esubject_digest\x18\x04 \x01(\t\x12\x18\n\x10masked_id_number\x18\x05 \x01(\t\x12\x37\n\tblacklist\x18\x06 \x01(\x0b\x32$.livetrust.gateway.v1.BlacklistMatch\x12\x37\n\nviolations\x18\x07 \x03(\x0b\x32#.livetrust.common.v1.FieldViolation\x12.\n\nchanges_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"h\n\x18PreBroadcastCheckRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0f\n\x07room_id\x18\x03 \x01(\t\x12\x12\n\nsession_id\x18\x04 \x01(\t\"\x95\x01\n\x19PreBroadcastCheckResponse\x12\x37\n\x07verdict\x18\x01 \x01(\x0e\x32&.livetrust.gateway.v1.BroadcastVerdict\x12\x0f\n\x07reasons\x18\x02 \x03(\t\x12.\n\nchanges_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xb4\x02\n\x13RegistrationVerdict\x12$\n REGISTRATION_VERDICT_UNSPECIFIED\x10\x00\x12\x1e\n\x1aREGISTRATION_VERDICT_ALLOW\x10\x01\x12\x31\n-REGISTRATION_VERDICT_REQUIRE_GUARDIAN_CONSENT\x10\x02\x12&\n\"REGISTRATION_VERDICT_DENY_UNDER_16\x10\x03\x12)\n%REGISTRATION_VERDICT_DENY_BLACKLISTED\x10\x04\x12\x30\n,REGISTRATION_VERDICT_REJECT_INVALID_IDENTITY\x10\x05\x12\x1f\n\x1bREGISTRATION_VERDICT_REVIEW\x10\x06*n\n\x10\x42roadcastVerdict\x12!\n\x1d\x42ROADCAST_VERDICT_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x42ROADCAST_VERDICT_ALLOW\x10\x01\x12\x1a\n\x16\x42ROADCAST_VERDICT_DENY\x10\x02\x32\xff\x01\n\x11\x43omplianceGateway\x12t\n\x11\x43heckRegistration\x12..livetrust.gateway.v1.CheckRegistrationRequest\x1a/.livetrust.gateway.v1.CheckRegistrationResponse\x12t\n\x11PreBroadcastCheck\x12..livetrust.gateway.v1.PreBroadcastCheckRequest\x1a/.livetrust.gateway.v1.PreBroadcastCheckResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'livetrust.gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_COMPLIANCEGATEWAY']._serialized_start=60
-  _globals['_COMPLIANCEGATEWAY']._serialized_end=79
+  _globals['_REGISTRATIONVERDICT']._serialized_start=997
+  _globals['_REGISTRATIONVERDICT']._serialized_end=1305
+  _globals['_BROADCASTVERDICT']._serialized_start=1307
+  _globals['_BROADCASTVERDICT']._serialized_end=1417
+  _globals['_CHECKREGISTRATIONREQUEST']._serialized_start=128
+  _globals['_CHECKREGISTRATIONREQUEST']._serialized_end=288
+  _globals['_BLACKLISTMATCH']._serialized_start=290
+  _globals['_BLACKLISTMATCH']._serialized_end=392
+  _globals['_CHECKREGISTRATIONRESPONSE']._serialized_start=395
+  _globals['_CHECKREGISTRATIONRESPONSE']._serialized_end=736
+  _globals['_PREBROADCASTCHECKREQUEST']._serialized_start=738
+  _globals['_PREBROADCASTCHECKREQUEST']._serialized_end=842
+  _globals['_PREBROADCASTCHECKRESPONSE']._serialized_start=845
+  _globals['_PREBROADCASTCHECKRESPONSE']._serialized_end=994
+  _globals['_COMPLIANCEGATEWAY']._serialized_start=1420
+  _globals['_COMPLIANCEGATEWAY']._serialized_end=1675
 # @@protoc_insertion_point(module_scope)

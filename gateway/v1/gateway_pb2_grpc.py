@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from livetrust.gateway.v1 import gateway_pb2 as livetrust_dot_gateway_dot_v1_dot_gateway__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,9 +26,9 @@ if _version_not_supported:
 
 
 class ComplianceGatewayStub:
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
     """
 
     def __init__(self, channel):
@@ -36,17 +37,52 @@ class ComplianceGatewayStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CheckRegistration = channel.unary_unary(
+                '/livetrust.gateway.v1.ComplianceGateway/CheckRegistration',
+                request_serializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationRequest.SerializeToString,
+                response_deserializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationResponse.FromString,
+                _registered_method=True)
+        self.PreBroadcastCheck = channel.unary_unary(
+                '/livetrust.gateway.v1.ComplianceGateway/PreBroadcastCheck',
+                request_serializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckRequest.SerializeToString,
+                response_deserializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckResponse.FromString,
+                _registered_method=True)
 
 
 class ComplianceGatewayServicer:
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
     """
+
+    def CheckRegistration(self, request, context):
+        """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreBroadcastCheck(self, request, context):
+        """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
+        blacklisted, and (as the credit service lands) no restriction on going live.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_ComplianceGatewayServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CheckRegistration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckRegistration,
+                    request_deserializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationRequest.FromString,
+                    response_serializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationResponse.SerializeToString,
+            ),
+            'PreBroadcastCheck': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreBroadcastCheck,
+                    request_deserializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckRequest.FromString,
+                    response_serializer=livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'livetrust.gateway.v1.ComplianceGateway', rpc_method_handlers)
@@ -56,7 +92,61 @@ def add_ComplianceGatewayServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ComplianceGateway:
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
     """
+
+    @staticmethod
+    def CheckRegistration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.gateway.v1.ComplianceGateway/CheckRegistration',
+            livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationRequest.SerializeToString,
+            livetrust_dot_gateway_dot_v1_dot_gateway__pb2.CheckRegistrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreBroadcastCheck(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.gateway.v1.ComplianceGateway/PreBroadcastCheck',
+            livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckRequest.SerializeToString,
+            livetrust_dot_gateway_dot_v1_dot_gateway__pb2.PreBroadcastCheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from livetrust.gateway.v1 import gateway_pb2 as _gateway_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,31 +27,59 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ComplianceGatewayStub:
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ComplianceGatewayAsyncStub: ...
+    CheckRegistration: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CheckRegistrationRequest, _gateway_pb2.CheckRegistrationResponse]
+    """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline."""
+    PreBroadcastCheck: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PreBroadcastCheckRequest, _gateway_pb2.PreBroadcastCheckResponse]
+    """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
+    blacklisted, and (as the credit service lands) no restriction on going live.
+    """
 
 @_typing.type_check_only
 class ComplianceGatewayAsyncStub(ComplianceGatewayStub):
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-
-class ComplianceGatewayServicer(metaclass=_abc_1.ABCMeta):
-    """Composite compliance flows served by the gateway itself (registration and pre-broadcast checks).
-    Its RPCs are added by the gateway issue; every other service is reached through the gateway by its
-    own method path.
+    CheckRegistration: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CheckRegistrationRequest, _gateway_pb2.CheckRegistrationResponse]  # type: ignore[assignment]
+    """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline."""
+    PreBroadcastCheck: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PreBroadcastCheckRequest, _gateway_pb2.PreBroadcastCheckResponse]  # type: ignore[assignment]
+    """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
+    blacklisted, and (as the credit service lands) no restriction on going live.
     """
 
-    ...
+class ComplianceGatewayServicer(metaclass=_abc_1.ABCMeta):
+    """Composite compliance flows served by the gateway itself. Every other service is reached through
+    the gateway by its own method path; the gateway authenticates (API key), authorizes (per RPC and
+    per platform), rate-limits, and tells services who called.
+    """
+
+    @_abc_1.abstractmethod
+    def CheckRegistration(
+        self,
+        request: _gateway_pb2.CheckRegistrationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CheckRegistrationResponse, _abc.Awaitable[_gateway_pb2.CheckRegistrationResponse]]:
+        """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline."""
+
+    @_abc_1.abstractmethod
+    def PreBroadcastCheck(
+        self,
+        request: _gateway_pb2.PreBroadcastCheckRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.PreBroadcastCheckResponse, _abc.Awaitable[_gateway_pb2.PreBroadcastCheckResponse]]:
+        """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
+        blacklisted, and (as the credit service lands) no restriction on going live.
+        """
 
 def add_ComplianceGatewayServicer_to_server(servicer: ComplianceGatewayServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -15,6 +15,7 @@ from ._convert import (
     to_timestamp,
 )
 from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url, serialize_writes
+from ._interceptors import Guard, guard_handler
 from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
@@ -26,6 +27,7 @@ __all__ = [
     "SERVICES",
     "Caller",
     "Database",
+    "Guard",
     "LivetrustServer",
     "Role",
     "ServiceConfig",
@@ -43,6 +45,7 @@ __all__ = [
     "env_secret",
     "from_date",
     "from_timestamp",
+    "guard_handler",
     "make_metadata",
     "migrate",
     "normalize_url",

@@ -59,7 +59,8 @@ class ServiceConfig:
     """``LIVETRUST_DATA_DIR`` (default ``./.livetrust``): SQLite files, dev keys, the gateway key store."""
 
     database_url: str | None
-    """``LIVETRUST_<NAME>_DATABASE_URL``; default ``sqlite:///<data_dir>/<name>.db``. None for the gateway."""
+    """``LIVETRUST_<NAME>_DATABASE_URL``; default ``sqlite:///<data_dir>/<name>.db`` (the gateway's holds
+    its API keys)."""
 
     grace_seconds: float = 10.0
     """``LIVETRUST_GRACE_SECONDS``: how long in-flight calls may run on after SIGTERM."""
@@ -88,9 +89,7 @@ class ServiceConfig:
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceConfig:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("LIVETRUST_DATA_DIR", ".livetrust")).resolve()
-        database_url = None
-        if name != "gateway":
-            database_url = env.get(f"LIVETRUST_{name.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / name}.db"
+        database_url = env.get(f"LIVETRUST_{name.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / name}.db"
         return cls(
             name=name,
             listen_address=env.get("LIVETRUST_LISTEN_ADDR") or service_address(name, env),

@@ -19,7 +19,7 @@ from livetrust.errors import DomainError, Unauthenticated
 from ._auth import CALLER_METADATA_KEY, Caller, current_caller, verify_caller
 from ._status import status_for_error, status_for_internal, status_for_unavailable_database
 
-__all__ = ["RpcInterceptor"]
+__all__ = ["Guard", "RpcInterceptor", "guard_handler"]
 
 _log = logging.getLogger("livetrust.rpc")
 # Calls whose outcome is not worth a log line or a metric point each time.
@@ -157,4 +157,47 @@ def _wrap(
         stream_response,
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
+    )
+
+
+#: Runs before a handler: gets the request (None for client-streaming calls) and the context;
+#: raises a DomainError to refuse the call.
+Guard = Callable[[Any, grpc.aio.ServicerContext], Awaitable[None]]
+
+_FACTORIES = {
+    "unary_unary": grpc.unary_unary_rpc_method_handler,
+    "unary_stream": grpc.unary_stream_rpc_method_handler,
+    "stream_unary": grpc.stream_unary_rpc_method_handler,
+    "stream_stream": grpc.stream_stream_rpc_method_handler,
+}
+
+
+def guard_handler(handler: grpc.RpcMethodHandler, guard: Guard) -> grpc.RpcMethodHandler:
+    """The same handler with ``guard`` run first. Used by interceptors that admit or refuse calls
+    (the gateway's authentication and authorization); the RpcInterceptor outside maps what it raises."""
+    kind = next(k for k in _FACTORIES if getattr(handler, k) is not None)
+    inner = getattr(handler, kind)
+    takes_request = kind.startswith("unary_")
+
+    if kind.endswith("_unary"):
+
+        async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            await guard(request if takes_request else None, context)
+            return await inner(request, context)
+
+        behavior: Any = unary_response
+    else:
+
+        async def stream_response(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            await guard(request if takes_request else None, context)
+            result = inner(request, context)
+            if inspect.isasyncgen(result):
+                async for item in result:
+                    yield item
+            else:
+                await result
+
+        behavior = stream_response
+    return _FACTORIES[kind](
+        behavior, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
     )

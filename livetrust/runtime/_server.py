@@ -62,6 +62,9 @@ class ServiceDefinition:
     on_stop: Sequence[Callable[[], Awaitable[None] | None]] = ()
     """Clean-ups after the server stopped (close channels, dispose engines)."""
 
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+    """Further interceptors, inside the shared one (so what they raise is mapped to a status)."""
+
     trusts_caller_metadata: bool = True
     """Whether gateway-signed caller metadata identifies the caller. The gateway itself says False:
     it authenticates callers by API key and ignores (and never forwards) such metadata from clients."""
@@ -191,6 +194,7 @@ def create_server(
             trusts_caller_metadata=definition.trusts_caller_metadata,
         )
     )
+    interceptors.extend(definition.interceptors)
     server = grpc.aio.server(interceptors=interceptors, options=server_options(config))
     wrapper = LivetrustServer(config, definition, server)
     health_pb2_grpc.add_HealthServicer_to_server(wrapper.health, server)

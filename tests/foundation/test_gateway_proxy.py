@@ -14,34 +14,45 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from livetrust.gateway import build_gateway
+from livetrust.gateway._access import ANY_ROLE, AccessRule
 from livetrust.runtime import CALLER_METADATA_KEY, ServiceConfig
-from tests.conftest import running, wait_serving
-from tests.foundation.echo import SERVICE, call, echo_definition
+from tests.conftest import bearer, gateway_key, running, wait_serving
+from tests.foundation.echo import HANDLERS, SERVICE, call, echo_definition
+
+ECHO_RULES = {f"/{SERVICE}/{name}": AccessRule(ANY_ROLE, own_platform_field=None) for name in HANDLERS}
+
+
+def echo_gateway(env: dict[str, str], backend: str, **kwargs):
+    config = ServiceConfig.from_env("gateway", env)
+    definition = build_gateway(
+        config,
+        addresses={"echo": backend},
+        routes={SERVICE: "echo"},
+        method_kinds={f"/{SERVICE}/Stream": "unary_stream"},
+        access_rules=ECHO_RULES,
+        **kwargs,
+    )
+    return config, definition
 
 
 @pytest.fixture
-async def echo_behind_gateway(make_env):
-    env = make_env()
+async def echo_behind_gateway(make_env, tmp_path):
+    env = make_env(LIVETRUST_GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path / 'gateway.db'}")
+    token = gateway_key(env["LIVETRUST_GATEWAY_DATABASE_URL"])
     async with running(ServiceConfig.from_env("echo", env), echo_definition()) as (_, backend):
-        gateway_config = ServiceConfig.from_env("gateway", env)
-        definition = build_gateway(
-            gateway_config,
-            addresses={"echo": backend},
-            routes={SERVICE: "echo"},
-            method_kinds={f"/{SERVICE}/Stream": "unary_stream"},
-        )
+        gateway_config, definition = echo_gateway(env, backend)
         async with running(gateway_config, definition) as (_, gateway):
             await wait_serving(gateway, SERVICE)
-            yield gateway, backend
+            yield gateway, backend, bearer(token)
 
 
 async def test_status_details_pass_through_unchanged(echo_behind_gateway) -> None:
-    gateway, backend = echo_behind_gateway
+    gateway, backend, key = echo_behind_gateway
     async with grpc.aio.insecure_channel(gateway) as via_gateway, grpc.aio.insecure_channel(backend) as direct:
         errors = []
         for channel in (via_gateway, direct):
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await call(channel, "Fail")
+                await call(channel, "Fail", metadata=key)
             errors.append(caught.value)
         through, straight = errors
         assert through.code() is straight.code() is grpc.StatusCode.INVALID_ARGUMENT
@@ -53,11 +64,11 @@ async def test_status_details_pass_through_unchanged(echo_behind_gateway) -> Non
 
 
 async def test_metadata_allow_list_and_deadline(echo_behind_gateway) -> None:
-    gateway, _ = echo_behind_gateway
+    gateway, _, key = echo_behind_gateway
     async with grpc.aio.insecure_channel(gateway) as channel:
         metadata = (
             ("x-request-id", "req-42"),
-            ("authorization", "Bearer secret-key"),
+            *key,
             (CALLER_METADATA_KEY, "forged"),
             ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
         )
@@ -65,37 +76,39 @@ async def test_metadata_allow_list_and_deadline(echo_behind_gateway) -> None:
         assert seen["metadata"]["x-request-id"] == "req-42"
         assert "traceparent" in seen["metadata"]
         assert "authorization" not in seen["metadata"]
-        assert CALLER_METADATA_KEY not in seen["metadata"]
+        # The client's forged caller never passes; the gateway's own signed one replaces it.
+        assert seen["metadata"][CALLER_METADATA_KEY] != "forged"
+        assert (await call(channel, "Caller", metadata=metadata)).startswith(b"plat-a/PLATFORM/")
         # The backend sees the caller's deadline, less the hop, never more.
         assert 1.0 < seen["time_remaining"] <= 2.0
         # No caller deadline: the gateway still caps the backend call.
-        seen = json.loads(await call(channel, "Metadata"))
+        seen = json.loads(await call(channel, "Metadata", metadata=key))
         assert seen["time_remaining"] <= 5.1  # the 5 s cap, give or take timer rounding
 
 
 async def test_deadline_expires_at_the_callers_limit(echo_behind_gateway) -> None:
-    gateway, _ = echo_behind_gateway
+    gateway, _, key = echo_behind_gateway
     async with grpc.aio.insecure_channel(gateway) as channel:
         started = time.monotonic()
         with pytest.raises(grpc.aio.AioRpcError) as late:
-            await call(channel, "Slow", b"3", timeout=0.5)
+            await call(channel, "Slow", b"3", timeout=0.5, metadata=key)
         assert late.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
         assert time.monotonic() - started < 1.5
 
 
 async def test_server_streaming_passes_through(echo_behind_gateway) -> None:
-    gateway, _ = echo_behind_gateway
+    gateway, _, key = echo_behind_gateway
     async with grpc.aio.insecure_channel(gateway) as channel:
-        stream = channel.unary_stream(f"/{SERVICE}/Stream")(b"4", timeout=5)
+        stream = channel.unary_stream(f"/{SERVICE}/Stream")(b"4", timeout=5, metadata=key)
         assert [item async for item in stream] == [b"0", b"1", b"2", b"3"]
 
 
-async def test_health_mirrors_backend_and_down_backend_is_unavailable(make_env) -> None:
-    env = make_env()
+async def test_health_mirrors_backend_and_down_backend_is_unavailable(make_env, tmp_path) -> None:
+    env = make_env(LIVETRUST_GATEWAY_DATABASE_URL=f"sqlite:///{tmp_path / 'gateway.db'}")
+    key = bearer(gateway_key(env["LIVETRUST_GATEWAY_DATABASE_URL"]))
     server_cm = running(ServiceConfig.from_env("echo", env), echo_definition())
     _, backend = await server_cm.__aenter__()
-    gateway_config = ServiceConfig.from_env("gateway", env)
-    definition = build_gateway(gateway_config, addresses={"echo": backend}, routes={SERVICE: "echo"})
+    gateway_config, definition = echo_gateway(env, backend)
     async with running(gateway_config, definition) as (_, gateway):
         await wait_serving(gateway, SERVICE)
         await server_cm.__aexit__(None, None, None)  # the backend goes away
@@ -109,7 +122,7 @@ async def test_health_mirrors_backend_and_down_backend_is_unavailable(make_env) 
             assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
             started = time.monotonic()
             with pytest.raises(grpc.aio.AioRpcError) as down:
-                await call(channel, "Metadata", timeout=3)
+                await call(channel, "Metadata", timeout=3, metadata=key)
             assert time.monotonic() - started < 3.5
             assert down.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
             if down.value.code() is grpc.StatusCode.UNAVAILABLE:

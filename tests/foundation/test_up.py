@@ -71,7 +71,7 @@ def test_up_serves_everything_through_the_gateway_and_stops_on_sigterm(suite) ->
         listed = {s.name for reply in replies for s in reply.list_services_response.service}
         assert set(ALL_SERVICES) <= listed
     assert {p.name for p in data_dir.glob("*.db")} == {
-        f"{s}.db" for s in ("identity", "blacklist", "credit", "retention")
+        f"{s}.db" for s in ("identity", "blacklist", "credit", "retention", "gateway")
     }
 
     started = time.monotonic()
