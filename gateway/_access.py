@@ -3,7 +3,7 @@ it (authenticate the API key, rate-limit the key, check the role, check the plat
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +19,11 @@ from ._ratelimit import RateLimiter
 
 __all__ = ["ACCESS_RULES", "PUBLIC_SERVICES", "AccessInterceptor", "AccessRule"]
 
-ANY_ROLE = frozenset(Role)
+ANY_ROLE = frozenset({Role.PLATFORM, Role.REVIEWER, Role.ADMIN})
 PLATFORM = frozenset({Role.PLATFORM})
 REVIEWER = frozenset({Role.REVIEWER})
+ADMIN = frozenset({Role.ADMIN})
+PLATFORM_OR_REVIEWER = frozenset({Role.PLATFORM, Role.REVIEWER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +31,9 @@ class AccessRule:
     roles: frozenset[Role]
     """Roles that may call. Empty with ``public``: anyone, no key needed."""
     own_platform_field: str | None = "platform_id"
-    """The request field that must name a PLATFORM caller's own platform (None: not tenant-scoped).
-    Reviewers and admins act across platforms."""
+    """The request field that must name a PLATFORM caller's own platform (None: not tenant-scoped);
+    ``events.platform_id`` checks that field in every element of a repeated ``events``. Reviewers and
+    admins act across platforms."""
     public: bool = False
 
 
@@ -41,6 +44,8 @@ def _rules(service: str, table: Mapping[str, AccessRule]) -> dict[str, AccessRul
 _IDENTITY = "livetrust.identity.v1.IdentityService"
 _BLACKLIST = "livetrust.blacklist.v1.BlacklistService"
 _GATEWAY = "livetrust.gateway.v1.ComplianceGateway"
+_CREDIT = "livetrust.credit.v1.CreditService"
+_RETENTION = "livetrust.retention.v1.RetentionService"
 
 #: Every RPC reachable through the gateway. An RPC missing here is refused (and fails the build:
 #: a test walks every method found by reflection).
@@ -80,6 +85,40 @@ ACCESS_RULES: dict[str, AccessRule] = {
         },
     ),
     **_rules(
+        _CREDIT,
+        {
+            "RecordEvents": AccessRule(PLATFORM, own_platform_field="events.platform_id"),
+            "GetCreditScore": AccessRule(PLATFORM_OR_REVIEWER),
+            "GetPublicCreditStatus": AccessRule(frozenset(), own_platform_field=None, public=True),
+            "GetEntitlements": AccessRule(PLATFORM_OR_REVIEWER),
+            "OverturnEvent": AccessRule(PLATFORM_OR_REVIEWER),
+            "SimulateScore": AccessRule(ANY_ROLE),
+            "PublishModel": AccessRule(ADMIN, own_platform_field=None),
+            "GetRescoreJob": AccessRule(frozenset({Role.ADMIN, Role.REVIEWER}), own_platform_field=None),
+            "RecordRoomMetrics": AccessRule(PLATFORM),
+            "GetRoomTier": AccessRule(PLATFORM_OR_REVIEWER),
+            "ListKeyRooms": AccessRule(PLATFORM_OR_REVIEWER),
+        },
+    ),
+    **_rules(
+        _RETENTION,
+        {
+            "UpsertPolicy": AccessRule(frozenset({Role.PLATFORM, Role.ADMIN})),
+            "LockPolicy": AccessRule(frozenset({Role.PLATFORM, Role.ADMIN})),
+            "ListPolicies": AccessRule(ANY_ROLE),
+            "RegisterArtifact": AccessRule(PLATFORM),
+            "GetRetention": AccessRule(ANY_ROLE),
+            # Credit calls it directly; through the gateway only operators may.
+            "SetRoomTier": AccessRule(ADMIN, own_platform_field=None),
+            "PlaceLegalHold": AccessRule(PLATFORM_OR_REVIEWER),
+            "ReleaseLegalHold": AccessRule(PLATFORM_OR_REVIEWER),
+            "PlaceEventHold": AccessRule(PLATFORM),
+            "PlanPurge": AccessRule(frozenset({Role.PLATFORM, Role.ADMIN})),
+            "ExecutePurge": AccessRule(frozenset({Role.PLATFORM, Role.ADMIN})),
+            "ListTombstones": AccessRule(ANY_ROLE),
+        },
+    ),
+    **_rules(
         _GATEWAY,
         {
             "CheckRegistration": AccessRule(PLATFORM),
@@ -94,6 +133,16 @@ PUBLIC_SERVICES = (
     "/grpc.reflection.v1alpha.ServerReflection/",
     "/grpc.reflection.v1.ServerReflection/",
 )
+
+
+def _platforms_named(message: Any, path: str) -> list[str]:
+    """The platform ids a request names at ``path`` (``field`` or ``repeated.field``)."""
+    head, _, rest = path.partition(".")
+    value = getattr(message, head, None)
+    if not rest:
+        return [value] if isinstance(value, str) else []
+    items = value if isinstance(value, Sequence) or hasattr(value, "__iter__") else [value]
+    return [p for item in items for p in _platforms_named(item, rest)]
 
 
 def _request_class(method: str) -> type[Message] | None:
@@ -164,8 +213,8 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
         if key.role not in rule.roles and not rule.public:
             raise PermissionDenied(f"role {key.role.value} may not call this method", reason="ROLE_NOT_ALLOWED")
         if rule.own_platform_field and key.role is Role.PLATFORM and request is not None:
-            platform_id = getattr(self._message(method, request), rule.own_platform_field, "")
-            if platform_id != key.platform_id:
+            named = _platforms_named(self._message(method, request), rule.own_platform_field)
+            if not named or any(p != key.platform_id for p in named):
                 raise PermissionDenied("a platform may only act for itself", reason="OTHER_PLATFORM")
         return Caller(platform_id=key.platform_id, role=key.role, key_id=key.key_id)
 

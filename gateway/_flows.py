@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from opentelemetry import metrics
 
 from livetrust.blacklist.v1 import blacklist_pb2, blacklist_pb2_grpc
 from livetrust.clock import Clock
@@ -28,6 +29,9 @@ from .v1 import gateway_pb2_grpc
 __all__ = ["ComplianceFlows"]
 
 T = TypeVar("T")
+_verdicts = metrics.get_meter("livetrust").create_counter(
+    "livetrust.gateway.verdicts", description="Composite-flow answers, by flow and verdict"
+)
 Metadata = Callable[[], list[tuple[str, str]]]
 
 
@@ -92,6 +96,13 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
         return reply.results[0] if reply.results and reply.results[0].listed else None
 
     async def CheckRegistration(
+        self, request: pb.CheckRegistrationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CheckRegistrationResponse:
+        response = await self._check_registration(request, context)
+        _verdicts.add(1, {"flow": "registration", "verdict": pb.RegistrationVerdict.Name(response.verdict)})
+        return response
+
+    async def _check_registration(
         self, request: pb.CheckRegistrationRequest, context: grpc.aio.ServicerContext
     ) -> pb.CheckRegistrationResponse:
         verify = identity_pb2.VerifyIdentityRequest(
@@ -175,6 +186,7 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
         response = pb.PreBroadcastCheckResponse(
             verdict=pb.BROADCAST_VERDICT_DENY if reasons else pb.BROADCAST_VERDICT_ALLOW, reasons=reasons or ["OK"]
         )
+        _verdicts.add(1, {"flow": "pre_broadcast", "verdict": pb.BroadcastVerdict.Name(response.verdict)})
         if eligibility.HasField("changes_at"):
             response.changes_at.CopyFrom(eligibility.changes_at)
         return response

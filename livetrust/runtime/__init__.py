@@ -16,6 +16,7 @@ from ._convert import (
 )
 from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url, serialize_writes
 from ._interceptors import Guard, guard_handler
+from ._outbox import Deliver, OutboxRelay, enqueue, outbox_table, pending_count
 from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
@@ -27,8 +28,10 @@ __all__ = [
     "SERVICES",
     "Caller",
     "Database",
+    "Deliver",
     "Guard",
     "LivetrustServer",
+    "OutboxRelay",
     "Role",
     "ServiceConfig",
     "ServiceDefinition",
@@ -40,6 +43,7 @@ __all__ = [
     "create_server",
     "current_caller",
     "database_service",
+    "enqueue",
     "enum_from_proto",
     "enum_to_proto",
     "env_secret",
@@ -51,6 +55,8 @@ __all__ = [
     "normalize_url",
     "open_channel",
     "outbound_timeout",
+    "outbox_table",
+    "pending_count",
     "require_caller",
     "retry_service_config",
     "serialize_writes",

@@ -37,6 +37,8 @@ class Role(enum.StrEnum):
     """The industry association or a regulator: reviews, reads across platforms."""
     ADMIN = "ADMIN"
     """Operators of livetrust itself."""
+    SERVICE = "SERVICE"
+    """Another livetrust service (e.g. credit telling retention about key rooms); never an API key."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import metrics
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -53,6 +54,9 @@ from ._rules import (
 __all__ = ["BlacklistService", "ChangeView", "EntryView", "FilterView", "ListedIndexFollower", "LookupView"]
 
 _log = logging.getLogger("livetrust.blacklist")
+_lookups = metrics.get_meter("livetrust").create_counter(
+    "livetrust.blacklist.lookups", description="Digests looked up, by whether they were listed"
+)
 _MAX_TEXT = 2000
 _MAX_REFS = 50
 
@@ -606,6 +610,8 @@ class BlacklistService:
                     current.listed_until is not None and (listed_until is None or listed_until > current.listed_until)
                 ):
                     found[digest] = LookupView(digest, True, entry_id, Category(category), listed_until)
+        _lookups.add(len(found), {"listed": True})
+        _lookups.add(len(subject_digests) - len(found), {"listed": False})
         return [found.get(d) or LookupView(d, False) for d in subject_digests]
 
     async def lookup_by_prefix(self, *, prefixes: Sequence[str]) -> list[LookupView]:

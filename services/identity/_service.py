@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from opentelemetry import metrics
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,6 +57,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger("livetrust.identity")
+_verifications = metrics.get_meter("livetrust").create_counter(
+    "livetrust.identity.verifications", description="Provider answers recorded, by resulting status"
+)
 _MAX_NAME = 100
 
 
@@ -334,6 +338,7 @@ class IdentityService:
 
     def _apply_result(self, row: store.VerificationRow, result: ProviderResult, now: datetime) -> None:
         status = _STATUS_BY_OUTCOME[result.outcome]
+        _verifications.add(1, {"status": status.value, "provider": self._provider.name})
         row.status = status.value
         row.reasons = list(result.reasons or _DEFAULT_REASONS[result.outcome])
         row.provider = self._provider.name

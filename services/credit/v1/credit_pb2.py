@@ -22,15 +22,93 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from livetrust.common.v1 import common_pb2 as livetrust_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n livetrust/credit/v1/credit.proto\x12\x13livetrust.credit.v12\x0f\n\rCreditServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n livetrust/credit/v1/credit.proto\x12\x13livetrust.credit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a livetrust/common/v1/common.proto\"/\n\x06Review\x12\r\n\x05stars\x18\x01 \x01(\x05\x12\x16\n\x0everified_buyer\x18\x02 \x01(\x08\"l\n\tComplaint\x12\x38\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32&.livetrust.credit.v1.ComplaintCategory\x12\x13\n\x0breporter_id\x18\x02 \x01(\t\x12\x10\n\x08verified\x18\x03 \x01(\x08\"\x8d\x01\n\x0fPlatformOutcome\x12\x1a\n\x12\x63omplaint_event_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.livetrust.credit.v1.Outcome\x12/\n\x08severity\x18\x03 \x01(\x0e\x32\x1d.livetrust.credit.v1.Severity\"U\n\x0fRegulatorNotice\x12/\n\x08severity\x18\x01 \x01(\x0e\x32\x1d.livetrust.credit.v1.Severity\x12\x11\n\tauthority\x18\x02 \x01(\t\"\xe9\x02\n\x0b\x43reditEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x13\n\x0bplatform_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06review\x18\x05 \x01(\x0b\x32\x1b.livetrust.credit.v1.ReviewH\x00\x12\x33\n\tcomplaint\x18\x06 \x01(\x0b\x32\x1e.livetrust.credit.v1.ComplaintH\x00\x12@\n\x10platform_outcome\x18\x07 \x01(\x0b\x32$.livetrust.credit.v1.PlatformOutcomeH\x00\x12@\n\x10regulator_notice\x18\x08 \x01(\x0b\x32$.livetrust.credit.v1.RegulatorNoticeH\x00\x42\x06\n\x04kind\"G\n\x13RecordEventsRequest\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .livetrust.credit.v1.CreditEvent\"\x8c\x01\n\x0b\x45ventResult\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x32\n\x07outcome\x18\x02 \x01(\x0e\x32!.livetrust.credit.v1.EventOutcome\x12\x37\n\nviolations\x18\x03 \x03(\x0b\x32#.livetrust.common.v1.FieldViolation\"I\n\x14RecordEventsResponse\x12\x31\n\x07results\x18\x01 \x03(\x0b\x32 .livetrust.credit.v1.EventResult\"4\n\x06Reason\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x0c\n\x04hint\x18\x03 \x01(\t\"\x82\x01\n\x0c\x45ntitlements\x12\x0f\n\x07go_live\x18\x01 \x01(\x08\x12\x19\n\x11promotion_traffic\x18\x02 \x01(\x08\x12\x1a\n\x12product_categories\x18\x03 \x03(\t\x12\x1c\n\x14max_concurrent_rooms\x18\x04 \x01(\x05\x12\x0c\n\x04\x62\x61nd\x18\x05 \x01(\t\"@\n\x15GetCreditScoreRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\x9d\x02\n\x16GetCreditScoreResponse\x12\r\n\x05score\x18\x01 \x01(\x05\x12\x0c\n\x04\x62\x61nd\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12,\n\x07reasons\x18\x04 \x03(\x0b\x32\x1b.livetrust.credit.v1.Reason\x12\x15\n\rmodel_version\x18\x05 \x01(\t\x12/\n\x0b\x63omputed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x0c\x65ntitlements\x18\x07 \x01(\x0b\x32!.livetrust.credit.v1.Entitlements\x12\x13\n\x0binputs_hash\x18\x08 \x01(\t\x12\x13\n\x0b\x65vent_count\x18\t \x01(\x03\"G\n\x1cGetPublicCreditStatusRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"g\n\x1dGetPublicCreditStatusResponse\x12\x0c\n\x04\x62\x61nd\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x16GetEntitlementsRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"R\n\x17GetEntitlementsResponse\x12\x37\n\x0c\x65ntitlements\x18\x01 \x01(\x0b\x32!.livetrust.credit.v1.Entitlements\"M\n\x14OverturnEventRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"Z\n\x15OverturnEventResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\noverturned\x18\x02 \x01(\x08\x12\r\n\x05score\x18\x03 \x01(\x05\x12\x0c\n\x04\x62\x61nd\x18\x04 \x01(\t\"S\n\x14SimulateScoreRequest\x12\x12\n\nmodel_json\x18\x01 \x01(\t\x12\x13\n\x0bplatform_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\"S\n\x15SimulateScoreResponse\x12:\n\x05score\x18\x01 \x01(\x0b\x32+.livetrust.credit.v1.GetCreditScoreResponse\")\n\x13PublishModelRequest\x12\x12\n\nmodel_json\x18\x01 \x01(\t\"\xe6\x01\n\nRescoreJob\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12.\n\x06status\x18\x03 \x01(\x0e\x32\x1e.livetrust.credit.v1.JobStatus\x12\x11\n\tprocessed\x18\x04 \x01(\x03\x12\r\n\x05total\x18\x05 \x01(\x03\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x14PublishModelResponse\x12,\n\x03job\x18\x01 \x01(\x0b\x32\x1f.livetrust.credit.v1.RescoreJob\"&\n\x14GetRescoreJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"E\n\x15GetRescoreJobResponse\x12,\n\x03job\x18\x01 \x01(\x0b\x32\x1f.livetrust.credit.v1.RescoreJob\"\xb4\x01\n\x18RecordRoomMetricsRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x11\n\tfollowers\x18\x04 \x01(\x03\x12\r\n\x05views\x18\x05 \x01(\x03\x12\x0b\n\x03gmv\x18\x06 \x01(\x01\x12\x1a\n\x12product_categories\x18\x07 \x03(\t\x12\x13\n\x0bwindow_days\x18\x08 \x01(\x05\"\xa9\x01\n\x08RoomTier\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\'\n\x04tier\x18\x04 \x01(\x0e\x32\x19.livetrust.credit.v1.Tier\x12\x0f\n\x07reasons\x18\x05 \x03(\t\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"H\n\x19RecordRoomMetricsResponse\x12+\n\x04room\x18\x01 \x01(\x0b\x32\x1d.livetrust.credit.v1.RoomTier\":\n\x12GetRoomTierRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\"B\n\x13GetRoomTierResponse\x12+\n\x04room\x18\x01 \x01(\x0b\x32\x1d.livetrust.credit.v1.RoomTier\"Q\n\x13ListKeyRoomsRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"]\n\x14ListKeyRoomsResponse\x12,\n\x05rooms\x18\x01 \x03(\x0b\x32\x1d.livetrust.credit.v1.RoomTier\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xc8\x02\n\x11\x43omplaintCategory\x12\"\n\x1e\x43OMPLAINT_CATEGORY_UNSPECIFIED\x10\x00\x12(\n$COMPLAINT_CATEGORY_FALSE_ADVERTISING\x10\x01\x12\"\n\x1e\x43OMPLAINT_CATEGORY_COUNTERFEIT\x10\x02\x12\"\n\x1e\x43OMPLAINT_CATEGORY_PRICE_FRAUD\x10\x03\x12/\n+COMPLAINT_CATEGORY_OFF_PLATFORM_TRANSACTION\x10\x04\x12%\n!COMPLAINT_CATEGORY_VULGAR_CONTENT\x10\x05\x12\'\n#COMPLAINT_CATEGORY_MINOR_PROTECTION\x10\x06\x12\x1c\n\x18\x43OMPLAINT_CATEGORY_OTHER\x10\x07*M\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x12\n\x0eOUTCOME_UPHELD\x10\x01\x12\x15\n\x11OUTCOME_DISMISSED\x10\x02*c\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x12\n\x0eSEVERITY_MINOR\x10\x01\x12\x14\n\x10SEVERITY_SERIOUS\x10\x02\x12\x13\n\x0fSEVERITY_SEVERE\x10\x03*}\n\x0c\x45ventOutcome\x12\x1d\n\x19\x45VENT_OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45VENT_OUTCOME_NEW\x10\x01\x12\x1b\n\x17\x45VENT_OUTCOME_DUPLICATE\x10\x02\x12\x1a\n\x16\x45VENT_OUTCOME_REJECTED\x10\x03*M\n\x04Tier\x12\x14\n\x10TIER_UNSPECIFIED\x10\x00\x12\x0c\n\x08TIER_KEY\x10\x01\x12\x11\n\rTIER_STANDARD\x10\x02\x12\x0e\n\nTIER_WATCH\x10\x03*k\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12JOB_STATUS_RUNNING\x10\x01\x12\x13\n\x0fJOB_STATUS_DONE\x10\x02\x12\x15\n\x11JOB_STATUS_FAILED\x10\x03\x32\xa5\t\n\rCreditService\x12\x63\n\x0cRecordEvents\x12(.livetrust.credit.v1.RecordEventsRequest\x1a).livetrust.credit.v1.RecordEventsResponse\x12i\n\x0eGetCreditScore\x12*.livetrust.credit.v1.GetCreditScoreRequest\x1a+.livetrust.credit.v1.GetCreditScoreResponse\x12~\n\x15GetPublicCreditStatus\x12\x31.livetrust.credit.v1.GetPublicCreditStatusRequest\x1a\x32.livetrust.credit.v1.GetPublicCreditStatusResponse\x12l\n\x0fGetEntitlements\x12+.livetrust.credit.v1.GetEntitlementsRequest\x1a,.livetrust.credit.v1.GetEntitlementsResponse\x12\x66\n\rOverturnEvent\x12).livetrust.credit.v1.OverturnEventRequest\x1a*.livetrust.credit.v1.OverturnEventResponse\x12\x66\n\rSimulateScore\x12).livetrust.credit.v1.SimulateScoreRequest\x1a*.livetrust.credit.v1.SimulateScoreResponse\x12\x63\n\x0cPublishModel\x12(.livetrust.credit.v1.PublishModelRequest\x1a).livetrust.credit.v1.PublishModelResponse\x12\x66\n\rGetRescoreJob\x12).livetrust.credit.v1.GetRescoreJobRequest\x1a*.livetrust.credit.v1.GetRescoreJobResponse\x12r\n\x11RecordRoomMetrics\x12-.livetrust.credit.v1.RecordRoomMetricsRequest\x1a..livetrust.credit.v1.RecordRoomMetricsResponse\x12`\n\x0bGetRoomTier\x12\'.livetrust.credit.v1.GetRoomTierRequest\x1a(.livetrust.credit.v1.GetRoomTierResponse\x12\x63\n\x0cListKeyRooms\x12(.livetrust.credit.v1.ListKeyRoomsRequest\x1a).livetrust.credit.v1.ListKeyRoomsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'livetrust.credit.v1.credit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREDITSERVICE']._serialized_start=57
-  _globals['_CREDITSERVICE']._serialized_end=72
+  _globals['_COMPLAINTCATEGORY']._serialized_start=3573
+  _globals['_COMPLAINTCATEGORY']._serialized_end=3901
+  _globals['_OUTCOME']._serialized_start=3903
+  _globals['_OUTCOME']._serialized_end=3980
+  _globals['_SEVERITY']._serialized_start=3982
+  _globals['_SEVERITY']._serialized_end=4081
+  _globals['_EVENTOUTCOME']._serialized_start=4083
+  _globals['_EVENTOUTCOME']._serialized_end=4208
+  _globals['_TIER']._serialized_start=4210
+  _globals['_TIER']._serialized_end=4287
+  _globals['_JOBSTATUS']._serialized_start=4289
+  _globals['_JOBSTATUS']._serialized_end=4396
+  _globals['_REVIEW']._serialized_start=124
+  _globals['_REVIEW']._serialized_end=171
+  _globals['_COMPLAINT']._serialized_start=173
+  _globals['_COMPLAINT']._serialized_end=281
+  _globals['_PLATFORMOUTCOME']._serialized_start=284
+  _globals['_PLATFORMOUTCOME']._serialized_end=425
+  _globals['_REGULATORNOTICE']._serialized_start=427
+  _globals['_REGULATORNOTICE']._serialized_end=512
+  _globals['_CREDITEVENT']._serialized_start=515
+  _globals['_CREDITEVENT']._serialized_end=876
+  _globals['_RECORDEVENTSREQUEST']._serialized_start=878
+  _globals['_RECORDEVENTSREQUEST']._serialized_end=949
+  _globals['_EVENTRESULT']._serialized_start=952
+  _globals['_EVENTRESULT']._serialized_end=1092
+  _globals['_RECORDEVENTSRESPONSE']._serialized_start=1094
+  _globals['_RECORDEVENTSRESPONSE']._serialized_end=1167
+  _globals['_REASON']._serialized_start=1169
+  _globals['_REASON']._serialized_end=1221
+  _globals['_ENTITLEMENTS']._serialized_start=1224
+  _globals['_ENTITLEMENTS']._serialized_end=1354
+  _globals['_GETCREDITSCOREREQUEST']._serialized_start=1356
+  _globals['_GETCREDITSCOREREQUEST']._serialized_end=1420
+  _globals['_GETCREDITSCORERESPONSE']._serialized_start=1423
+  _globals['_GETCREDITSCORERESPONSE']._serialized_end=1708
+  _globals['_GETPUBLICCREDITSTATUSREQUEST']._serialized_start=1710
+  _globals['_GETPUBLICCREDITSTATUSREQUEST']._serialized_end=1781
+  _globals['_GETPUBLICCREDITSTATUSRESPONSE']._serialized_start=1783
+  _globals['_GETPUBLICCREDITSTATUSRESPONSE']._serialized_end=1886
+  _globals['_GETENTITLEMENTSREQUEST']._serialized_start=1888
+  _globals['_GETENTITLEMENTSREQUEST']._serialized_end=1953
+  _globals['_GETENTITLEMENTSRESPONSE']._serialized_start=1955
+  _globals['_GETENTITLEMENTSRESPONSE']._serialized_end=2037
+  _globals['_OVERTURNEVENTREQUEST']._serialized_start=2039
+  _globals['_OVERTURNEVENTREQUEST']._serialized_end=2116
+  _globals['_OVERTURNEVENTRESPONSE']._serialized_start=2118
+  _globals['_OVERTURNEVENTRESPONSE']._serialized_end=2208
+  _globals['_SIMULATESCOREREQUEST']._serialized_start=2210
+  _globals['_SIMULATESCOREREQUEST']._serialized_end=2293
+  _globals['_SIMULATESCORERESPONSE']._serialized_start=2295
+  _globals['_SIMULATESCORERESPONSE']._serialized_end=2378
+  _globals['_PUBLISHMODELREQUEST']._serialized_start=2380
+  _globals['_PUBLISHMODELREQUEST']._serialized_end=2421
+  _globals['_RESCOREJOB']._serialized_start=2424
+  _globals['_RESCOREJOB']._serialized_end=2654
+  _globals['_PUBLISHMODELRESPONSE']._serialized_start=2656
+  _globals['_PUBLISHMODELRESPONSE']._serialized_end=2724
+  _globals['_GETRESCOREJOBREQUEST']._serialized_start=2726
+  _globals['_GETRESCOREJOBREQUEST']._serialized_end=2764
+  _globals['_GETRESCOREJOBRESPONSE']._serialized_start=2766
+  _globals['_GETRESCOREJOBRESPONSE']._serialized_end=2835
+  _globals['_RECORDROOMMETRICSREQUEST']._serialized_start=2838
+  _globals['_RECORDROOMMETRICSREQUEST']._serialized_end=3018
+  _globals['_ROOMTIER']._serialized_start=3021
+  _globals['_ROOMTIER']._serialized_end=3190
+  _globals['_RECORDROOMMETRICSRESPONSE']._serialized_start=3192
+  _globals['_RECORDROOMMETRICSRESPONSE']._serialized_end=3264
+  _globals['_GETROOMTIERREQUEST']._serialized_start=3266
+  _globals['_GETROOMTIERREQUEST']._serialized_end=3324
+  _globals['_GETROOMTIERRESPONSE']._serialized_start=3326
+  _globals['_GETROOMTIERRESPONSE']._serialized_end=3392
+  _globals['_LISTKEYROOMSREQUEST']._serialized_start=3394
+  _globals['_LISTKEYROOMSREQUEST']._serialized_end=3475
+  _globals['_LISTKEYROOMSRESPONSE']._serialized_start=3477
+  _globals['_LISTKEYROOMSRESPONSE']._serialized_end=3570
+  _globals['_CREDITSERVICE']._serialized_start=4399
+  _globals['_CREDITSERVICE']._serialized_end=5588
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from livetrust.credit.v1 import credit_pb2 as livetrust_dot_credit_dot_v1_dot_credit__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,8 +26,8 @@ if _version_not_supported:
 
 
 class CreditServiceStub:
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
 
     def __init__(self, channel):
@@ -35,16 +36,201 @@ class CreditServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.RecordEvents = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/RecordEvents',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsResponse.FromString,
+                _registered_method=True)
+        self.GetCreditScore = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/GetCreditScore',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreResponse.FromString,
+                _registered_method=True)
+        self.GetPublicCreditStatus = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/GetPublicCreditStatus',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusResponse.FromString,
+                _registered_method=True)
+        self.GetEntitlements = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/GetEntitlements',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsResponse.FromString,
+                _registered_method=True)
+        self.OverturnEvent = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/OverturnEvent',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventResponse.FromString,
+                _registered_method=True)
+        self.SimulateScore = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/SimulateScore',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreResponse.FromString,
+                _registered_method=True)
+        self.PublishModel = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/PublishModel',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelResponse.FromString,
+                _registered_method=True)
+        self.GetRescoreJob = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/GetRescoreJob',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobResponse.FromString,
+                _registered_method=True)
+        self.RecordRoomMetrics = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/RecordRoomMetrics',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsResponse.FromString,
+                _registered_method=True)
+        self.GetRoomTier = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/GetRoomTier',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierResponse.FromString,
+                _registered_method=True)
+        self.ListKeyRooms = channel.unary_unary(
+                '/livetrust.credit.v1.CreditService/ListKeyRooms',
+                request_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsRequest.SerializeToString,
+                response_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsResponse.FromString,
+                _registered_method=True)
 
 
 class CreditServiceServicer:
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
+
+    def RecordEvents(self, request, context):
+        """1 to 1,000 events per call; each is answered NEW, DUPLICATE or REJECTED (with field violations),
+        in order. Valid events of a batch are kept even when others are rejected.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCreditScore(self, request, context):
+        """The full, explainable score: the owning platform and reviewers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPublicCreditStatus(self, request, context):
+        """The public part: band and label. Callable without a key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEntitlements(self, request, context):
+        """What the account may do now, from its band.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OverturnEvent(self, request, context):
+        """An upheld appeal or a withdrawn complaint removes the event's effect.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SimulateScore(self, request, context):
+        """The score an account would have under a candidate model (nothing is stored).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishModel(self, request, context):
+        """Makes a model current and re-scores every account as a resumable batch job.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRescoreJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordRoomMetrics(self, request, context):
+        """Room metrics for tiering; a room entering or leaving KEY tells the retention service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRoomTier(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeyRooms(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_CreditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'RecordEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordEvents,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsResponse.SerializeToString,
+            ),
+            'GetCreditScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCreditScore,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreResponse.SerializeToString,
+            ),
+            'GetPublicCreditStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPublicCreditStatus,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusResponse.SerializeToString,
+            ),
+            'GetEntitlements': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEntitlements,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsResponse.SerializeToString,
+            ),
+            'OverturnEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.OverturnEvent,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventResponse.SerializeToString,
+            ),
+            'SimulateScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimulateScore,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreResponse.SerializeToString,
+            ),
+            'PublishModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishModel,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelResponse.SerializeToString,
+            ),
+            'GetRescoreJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRescoreJob,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobResponse.SerializeToString,
+            ),
+            'RecordRoomMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordRoomMetrics,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsResponse.SerializeToString,
+            ),
+            'GetRoomTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRoomTier,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierResponse.SerializeToString,
+            ),
+            'ListKeyRooms': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeyRooms,
+                    request_deserializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsRequest.FromString,
+                    response_serializer=livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'livetrust.credit.v1.CreditService', rpc_method_handlers)
@@ -54,6 +240,303 @@ def add_CreditServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CreditService:
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
+
+    @staticmethod
+    def RecordEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/RecordEvents',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCreditScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/GetCreditScore',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetCreditScoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPublicCreditStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/GetPublicCreditStatus',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetPublicCreditStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEntitlements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/GetEntitlements',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetEntitlementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OverturnEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/OverturnEvent',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.OverturnEventResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SimulateScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/SimulateScore',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.SimulateScoreResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/PublishModel',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.PublishModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRescoreJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/GetRescoreJob',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRescoreJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordRoomMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/RecordRoomMetrics',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.RecordRoomMetricsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRoomTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/GetRoomTier',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.GetRoomTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeyRooms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.credit.v1.CreditService/ListKeyRooms',
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsRequest.SerializeToString,
+            livetrust_dot_credit_dot_v1_dot_credit__pb2.ListKeyRoomsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

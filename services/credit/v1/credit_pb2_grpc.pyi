@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from livetrust.credit.v1 import credit_pb2 as _credit_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,28 +27,155 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CreditServiceStub:
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> CreditServiceAsyncStub: ...
+    RecordEvents: _grpc.UnaryUnaryMultiCallable[_credit_pb2.RecordEventsRequest, _credit_pb2.RecordEventsResponse]
+    """1 to 1,000 events per call; each is answered NEW, DUPLICATE or REJECTED (with field violations),
+    in order. Valid events of a batch are kept even when others are rejected.
+    """
+    GetCreditScore: _grpc.UnaryUnaryMultiCallable[_credit_pb2.GetCreditScoreRequest, _credit_pb2.GetCreditScoreResponse]
+    """The full, explainable score: the owning platform and reviewers only."""
+    GetPublicCreditStatus: _grpc.UnaryUnaryMultiCallable[_credit_pb2.GetPublicCreditStatusRequest, _credit_pb2.GetPublicCreditStatusResponse]
+    """The public part: band and label. Callable without a key."""
+    GetEntitlements: _grpc.UnaryUnaryMultiCallable[_credit_pb2.GetEntitlementsRequest, _credit_pb2.GetEntitlementsResponse]
+    """What the account may do now, from its band."""
+    OverturnEvent: _grpc.UnaryUnaryMultiCallable[_credit_pb2.OverturnEventRequest, _credit_pb2.OverturnEventResponse]
+    """An upheld appeal or a withdrawn complaint removes the event's effect."""
+    SimulateScore: _grpc.UnaryUnaryMultiCallable[_credit_pb2.SimulateScoreRequest, _credit_pb2.SimulateScoreResponse]
+    """The score an account would have under a candidate model (nothing is stored)."""
+    PublishModel: _grpc.UnaryUnaryMultiCallable[_credit_pb2.PublishModelRequest, _credit_pb2.PublishModelResponse]
+    """Makes a model current and re-scores every account as a resumable batch job."""
+    GetRescoreJob: _grpc.UnaryUnaryMultiCallable[_credit_pb2.GetRescoreJobRequest, _credit_pb2.GetRescoreJobResponse]
+    RecordRoomMetrics: _grpc.UnaryUnaryMultiCallable[_credit_pb2.RecordRoomMetricsRequest, _credit_pb2.RecordRoomMetricsResponse]
+    """Room metrics for tiering; a room entering or leaving KEY tells the retention service."""
+    GetRoomTier: _grpc.UnaryUnaryMultiCallable[_credit_pb2.GetRoomTierRequest, _credit_pb2.GetRoomTierResponse]
+    ListKeyRooms: _grpc.UnaryUnaryMultiCallable[_credit_pb2.ListKeyRoomsRequest, _credit_pb2.ListKeyRoomsResponse]
 
 @_typing.type_check_only
 class CreditServiceAsyncStub(CreditServiceStub):
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    RecordEvents: _aio.UnaryUnaryMultiCallable[_credit_pb2.RecordEventsRequest, _credit_pb2.RecordEventsResponse]  # type: ignore[assignment]
+    """1 to 1,000 events per call; each is answered NEW, DUPLICATE or REJECTED (with field violations),
+    in order. Valid events of a batch are kept even when others are rejected.
+    """
+    GetCreditScore: _aio.UnaryUnaryMultiCallable[_credit_pb2.GetCreditScoreRequest, _credit_pb2.GetCreditScoreResponse]  # type: ignore[assignment]
+    """The full, explainable score: the owning platform and reviewers only."""
+    GetPublicCreditStatus: _aio.UnaryUnaryMultiCallable[_credit_pb2.GetPublicCreditStatusRequest, _credit_pb2.GetPublicCreditStatusResponse]  # type: ignore[assignment]
+    """The public part: band and label. Callable without a key."""
+    GetEntitlements: _aio.UnaryUnaryMultiCallable[_credit_pb2.GetEntitlementsRequest, _credit_pb2.GetEntitlementsResponse]  # type: ignore[assignment]
+    """What the account may do now, from its band."""
+    OverturnEvent: _aio.UnaryUnaryMultiCallable[_credit_pb2.OverturnEventRequest, _credit_pb2.OverturnEventResponse]  # type: ignore[assignment]
+    """An upheld appeal or a withdrawn complaint removes the event's effect."""
+    SimulateScore: _aio.UnaryUnaryMultiCallable[_credit_pb2.SimulateScoreRequest, _credit_pb2.SimulateScoreResponse]  # type: ignore[assignment]
+    """The score an account would have under a candidate model (nothing is stored)."""
+    PublishModel: _aio.UnaryUnaryMultiCallable[_credit_pb2.PublishModelRequest, _credit_pb2.PublishModelResponse]  # type: ignore[assignment]
+    """Makes a model current and re-scores every account as a resumable batch job."""
+    GetRescoreJob: _aio.UnaryUnaryMultiCallable[_credit_pb2.GetRescoreJobRequest, _credit_pb2.GetRescoreJobResponse]  # type: ignore[assignment]
+    RecordRoomMetrics: _aio.UnaryUnaryMultiCallable[_credit_pb2.RecordRoomMetricsRequest, _credit_pb2.RecordRoomMetricsResponse]  # type: ignore[assignment]
+    """Room metrics for tiering; a room entering or leaving KEY tells the retention service."""
+    GetRoomTier: _aio.UnaryUnaryMultiCallable[_credit_pb2.GetRoomTierRequest, _credit_pb2.GetRoomTierResponse]  # type: ignore[assignment]
+    ListKeyRooms: _aio.UnaryUnaryMultiCallable[_credit_pb2.ListKeyRoomsRequest, _credit_pb2.ListKeyRoomsResponse]  # type: ignore[assignment]
 
 class CreditServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The credit service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """Credit of live-room operator accounts from what users, the platform and regulators say about them;
+    the rating decides what an account may do and its status is public. Also the tiers of live rooms.
     """
 
-    ...
+    @_abc_1.abstractmethod
+    def RecordEvents(
+        self,
+        request: _credit_pb2.RecordEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.RecordEventsResponse, _abc.Awaitable[_credit_pb2.RecordEventsResponse]]:
+        """1 to 1,000 events per call; each is answered NEW, DUPLICATE or REJECTED (with field violations),
+        in order. Valid events of a batch are kept even when others are rejected.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCreditScore(
+        self,
+        request: _credit_pb2.GetCreditScoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.GetCreditScoreResponse, _abc.Awaitable[_credit_pb2.GetCreditScoreResponse]]:
+        """The full, explainable score: the owning platform and reviewers only."""
+
+    @_abc_1.abstractmethod
+    def GetPublicCreditStatus(
+        self,
+        request: _credit_pb2.GetPublicCreditStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.GetPublicCreditStatusResponse, _abc.Awaitable[_credit_pb2.GetPublicCreditStatusResponse]]:
+        """The public part: band and label. Callable without a key."""
+
+    @_abc_1.abstractmethod
+    def GetEntitlements(
+        self,
+        request: _credit_pb2.GetEntitlementsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.GetEntitlementsResponse, _abc.Awaitable[_credit_pb2.GetEntitlementsResponse]]:
+        """What the account may do now, from its band."""
+
+    @_abc_1.abstractmethod
+    def OverturnEvent(
+        self,
+        request: _credit_pb2.OverturnEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.OverturnEventResponse, _abc.Awaitable[_credit_pb2.OverturnEventResponse]]:
+        """An upheld appeal or a withdrawn complaint removes the event's effect."""
+
+    @_abc_1.abstractmethod
+    def SimulateScore(
+        self,
+        request: _credit_pb2.SimulateScoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.SimulateScoreResponse, _abc.Awaitable[_credit_pb2.SimulateScoreResponse]]:
+        """The score an account would have under a candidate model (nothing is stored)."""
+
+    @_abc_1.abstractmethod
+    def PublishModel(
+        self,
+        request: _credit_pb2.PublishModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.PublishModelResponse, _abc.Awaitable[_credit_pb2.PublishModelResponse]]:
+        """Makes a model current and re-scores every account as a resumable batch job."""
+
+    @_abc_1.abstractmethod
+    def GetRescoreJob(
+        self,
+        request: _credit_pb2.GetRescoreJobRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.GetRescoreJobResponse, _abc.Awaitable[_credit_pb2.GetRescoreJobResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordRoomMetrics(
+        self,
+        request: _credit_pb2.RecordRoomMetricsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.RecordRoomMetricsResponse, _abc.Awaitable[_credit_pb2.RecordRoomMetricsResponse]]:
+        """Room metrics for tiering; a room entering or leaving KEY tells the retention service."""
+
+    @_abc_1.abstractmethod
+    def GetRoomTier(
+        self,
+        request: _credit_pb2.GetRoomTierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.GetRoomTierResponse, _abc.Awaitable[_credit_pb2.GetRoomTierResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListKeyRooms(
+        self,
+        request: _credit_pb2.ListKeyRoomsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_credit_pb2.ListKeyRoomsResponse, _abc.Awaitable[_credit_pb2.ListKeyRoomsResponse]]: ...
 
 def add_CreditServiceServicer_to_server(servicer: CreditServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -22,15 +22,80 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&livetrust/retention/v1/retention.proto\x12\x16livetrust.retention.v12\x12\n\x10RetentionServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&livetrust/retention/v1/retention.proto\x12\x16livetrust.retention.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x02\n\x06Policy\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12;\n\rcontent_class\x18\x02 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\x12\x11\n\tbase_days\x18\x03 \x01(\x05\x12\x1f\n\x17key_room_extension_days\x18\x04 \x01(\x05\x12*\n\x04mode\x18\x05 \x01(\x0e\x32\x1c.livetrust.retention.v1.Mode\x12\x0e\n\x06locked\x18\x06 \x01(\x08\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\t \x01(\t\x12\x0e\n\x06reason\x18\n \x01(\t\"\xd7\x01\n\x13UpsertPolicyRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12;\n\rcontent_class\x18\x02 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\x12\x11\n\tbase_days\x18\x03 \x01(\x05\x12\x1f\n\x17key_room_extension_days\x18\x04 \x01(\x05\x12*\n\x04mode\x18\x05 \x01(\x0e\x32\x1c.livetrust.retention.v1.Mode\x12\x0e\n\x06reason\x18\x06 \x01(\t\"F\n\x14UpsertPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.livetrust.retention.v1.Policy\"e\n\x11LockPolicyRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12;\n\rcontent_class\x18\x02 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\"D\n\x12LockPolicyResponse\x12.\n\x06policy\x18\x01 \x01(\x0b\x32\x1e.livetrust.retention.v1.Policy\"*\n\x13ListPoliciesRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\"H\n\x14ListPoliciesResponse\x12\x30\n\x08policies\x18\x01 \x03(\x0b\x32\x1e.livetrust.retention.v1.Policy\"\xfb\x01\n\x17RegisterArtifactRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12;\n\rcontent_class\x18\x05 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\x12\x13\n\x0bstorage_uri\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12,\n\x08\x65nded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"r\n\x18RegisterArtifactResponse\x12\x13\n\x0b\x61rtifact_id\x18\x01 \x01(\t\x12\x30\n\x0cretain_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x08\"?\n\x13GetRetentionRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61rtifact_id\x18\x02 \x01(\t\"\x87\x02\n\x14GetRetentionResponse\x12\x13\n\x0b\x61rtifact_id\x18\x01 \x01(\t\x12\x30\n\x0cretain_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cpurgeable_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07reasons\x18\x04 \x03(\t\x12\x34\n\x05state\x18\x05 \x01(\x0e\x32%.livetrust.retention.v1.ArtifactState\x12\x16\n\x0epolicy_version\x18\x06 \x01(\x03\x12\x17\n\x0f\x61\x63tive_hold_ids\x18\x07 \x03(\t\"\xae\x01\n\x12SetRoomTierRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07room_id\x18\x02 \x01(\t\x12.\n\x04tier\x18\x03 \x01(\x0e\x32 .livetrust.retention.v1.RoomTier\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"0\n\x13SetRoomTierResponse\x12\x19\n\x11\x61rtifacts_updated\x18\x01 \x01(\x03\"\xe6\x01\n\x15PlaceLegalHoldRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\x07room_id\x18\x04 \x01(\tH\x00\x12\x14\n\nsession_id\x18\x05 \x01(\tH\x00\x12\x14\n\naccount_id\x18\x06 \x01(\tH\x00\x12;\n\x0c\x61rtifact_ids\x18\x07 \x01(\x0b\x32#.livetrust.retention.v1.ArtifactIdsH\x00\x12\x12\n\nrequest_id\x18\x08 \x01(\tB\x07\n\x05scope\"\x1a\n\x0b\x41rtifactIds\x12\x0b\n\x03ids\x18\x01 \x03(\t\"D\n\x16PlaceLegalHoldResponse\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x19\n\x11\x61rtifacts_covered\x18\x02 \x01(\x03\"n\n\x17ReleaseLegalHoldRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x11\n\x07hold_id\x18\x02 \x01(\tH\x00\x12\x11\n\x07\x63\x61se_id\x18\x03 \x01(\tH\x00\x12\x0e\n\x06reason\x18\x04 \x01(\tB\x08\n\x06target\"5\n\x18ReleaseLegalHoldResponse\x12\x19\n\x11released_hold_ids\x18\x01 \x03(\t\"\xe8\x01\n\x15PlaceEventHoldRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x11\n\tevent_ref\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\x07room_id\x18\x04 \x01(\tH\x00\x12\x14\n\nsession_id\x18\x05 \x01(\tH\x00\x12\x14\n\naccount_id\x18\x06 \x01(\tH\x00\x12;\n\x0c\x61rtifact_ids\x18\x07 \x01(\x0b\x32#.livetrust.retention.v1.ArtifactIdsH\x00\x12\x12\n\nrequest_id\x18\x08 \x01(\tB\x07\n\x05scope\"D\n\x16PlaceEventHoldResponse\x12\x0f\n\x07hold_id\x18\x01 \x01(\t\x12\x19\n\x11\x61rtifacts_covered\x18\x02 \x01(\x03\"\xa8\x01\n\x0ePurgeCandidate\x12\x13\n\x0b\x61rtifact_id\x18\x01 \x01(\t\x12;\n\rcontent_class\x18\x02 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\x12\x30\n\x0cretain_until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"y\n\x10PlanPurgeRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12)\n\x05\x61s_of\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"\x96\x01\n\x11PlanPurgeResponse\x12:\n\ncandidates\x18\x01 \x03(\x0b\x32&.livetrust.retention.v1.PurgeCandidate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_bytes\x18\x03 \x01(\x03\x12\x17\n\x0ftotal_artifacts\x18\x04 \x01(\x03\"9\n\x13\x45xecutePurgeRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"\\\n\x14\x45xecutePurgeResponse\x12\x0e\n\x06purged\x18\x01 \x01(\x03\x12\x13\n\x0b\x62ytes_freed\x18\x02 \x01(\x03\x12\x0f\n\x07skipped\x18\x03 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x03\"\xf9\x01\n\tTombstone\x12\x13\n\x0b\x61rtifact_id\x18\x01 \x01(\t\x12\x13\n\x0bplatform_id\x18\x02 \x01(\t\x12;\n\rcontent_class\x18\x03 \x01(\x0e\x32$.livetrust.retention.v1.ContentClass\x12-\n\tpurged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06policy\x18\x05 \x01(\t\x12\x16\n\x0epolicy_version\x18\x06 \x01(\x03\x12\x1a\n\x12storage_uri_sha256\x18\x07 \x01(\t\x12\x12\n\nsize_bytes\x18\x08 \x01(\x03\"S\n\x15ListTombstonesRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"h\n\x16ListTombstonesResponse\x12\x35\n\ntombstones\x18\x01 \x03(\x0b\x32!.livetrust.retention.v1.Tombstone\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xf6\x01\n\x0c\x43ontentClass\x12\x1d\n\x19\x43ONTENT_CLASS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONTENT_CLASS_LIVE_REPLAY\x10\x01\x12$\n CONTENT_CLASS_INTERACTION_RECORD\x10\x02\x12$\n CONTENT_CLASS_TRANSACTION_RECORD\x10\x03\x12%\n!CONTENT_CLASS_VERIFICATION_RECORD\x10\x04\x12\x1e\n\x1a\x43ONTENT_CLASS_LIVE_CONTENT\x10\x05\x12\x15\n\x11\x43ONTENT_CLASS_LOG\x10\x06*F\n\x04Mode\x12\x14\n\x10MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fMODE_GOVERNANCE\x10\x01\x12\x13\n\x0fMODE_COMPLIANCE\x10\x02*e\n\x08RoomTier\x12\x19\n\x15ROOM_TIER_UNSPECIFIED\x10\x00\x12\x11\n\rROOM_TIER_KEY\x10\x01\x12\x16\n\x12ROOM_TIER_STANDARD\x10\x02\x12\x13\n\x0fROOM_TIER_WATCH\x10\x03*\xa1\x01\n\rArtifactState\x12\x1e\n\x1a\x41RTIFACT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41RTIFACT_STATE_RETAINED\x10\x01\x12\x1c\n\x18\x41RTIFACT_STATE_PURGEABLE\x10\x02\x12\x1a\n\x16\x41RTIFACT_STATE_PURGING\x10\x03\x12\x19\n\x15\x41RTIFACT_STATE_PURGED\x10\x04\x32\xae\n\n\x10RetentionService\x12i\n\x0cUpsertPolicy\x12+.livetrust.retention.v1.UpsertPolicyRequest\x1a,.livetrust.retention.v1.UpsertPolicyResponse\x12\x63\n\nLockPolicy\x12).livetrust.retention.v1.LockPolicyRequest\x1a*.livetrust.retention.v1.LockPolicyResponse\x12i\n\x0cListPolicies\x12+.livetrust.retention.v1.ListPoliciesRequest\x1a,.livetrust.retention.v1.ListPoliciesResponse\x12u\n\x10RegisterArtifact\x12/.livetrust.retention.v1.RegisterArtifactRequest\x1a\x30.livetrust.retention.v1.RegisterArtifactResponse\x12i\n\x0cGetRetention\x12+.livetrust.retention.v1.GetRetentionRequest\x1a,.livetrust.retention.v1.GetRetentionResponse\x12\x66\n\x0bSetRoomTier\x12*.livetrust.retention.v1.SetRoomTierRequest\x1a+.livetrust.retention.v1.SetRoomTierResponse\x12o\n\x0ePlaceLegalHold\x12-.livetrust.retention.v1.PlaceLegalHoldRequest\x1a..livetrust.retention.v1.PlaceLegalHoldResponse\x12u\n\x10ReleaseLegalHold\x12/.livetrust.retention.v1.ReleaseLegalHoldRequest\x1a\x30.livetrust.retention.v1.ReleaseLegalHoldResponse\x12o\n\x0ePlaceEventHold\x12-.livetrust.retention.v1.PlaceEventHoldRequest\x1a..livetrust.retention.v1.PlaceEventHoldResponse\x12`\n\tPlanPurge\x12(.livetrust.retention.v1.PlanPurgeRequest\x1a).livetrust.retention.v1.PlanPurgeResponse\x12i\n\x0c\x45xecutePurge\x12+.livetrust.retention.v1.ExecutePurgeRequest\x1a,.livetrust.retention.v1.ExecutePurgeResponse\x12o\n\x0eListTombstones\x12-.livetrust.retention.v1.ListTombstonesRequest\x1a..livetrust.retention.v1.ListTombstonesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'livetrust.retention.v1.retention_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RETENTIONSERVICE']._serialized_start=66
-  _globals['_RETENTIONSERVICE']._serialized_end=84
+  _globals['_CONTENTCLASS']._serialized_start=3761
+  _globals['_CONTENTCLASS']._serialized_end=4007
+  _globals['_MODE']._serialized_start=4009
+  _globals['_MODE']._serialized_end=4079
+  _globals['_ROOMTIER']._serialized_start=4081
+  _globals['_ROOMTIER']._serialized_end=4182
+  _globals['_ARTIFACTSTATE']._serialized_start=4185
+  _globals['_ARTIFACTSTATE']._serialized_end=4346
+  _globals['_POLICY']._serialized_start=100
+  _globals['_POLICY']._serialized_end=403
+  _globals['_UPSERTPOLICYREQUEST']._serialized_start=406
+  _globals['_UPSERTPOLICYREQUEST']._serialized_end=621
+  _globals['_UPSERTPOLICYRESPONSE']._serialized_start=623
+  _globals['_UPSERTPOLICYRESPONSE']._serialized_end=693
+  _globals['_LOCKPOLICYREQUEST']._serialized_start=695
+  _globals['_LOCKPOLICYREQUEST']._serialized_end=796
+  _globals['_LOCKPOLICYRESPONSE']._serialized_start=798
+  _globals['_LOCKPOLICYRESPONSE']._serialized_end=866
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=868
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=910
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=912
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=984
+  _globals['_REGISTERARTIFACTREQUEST']._serialized_start=987
+  _globals['_REGISTERARTIFACTREQUEST']._serialized_end=1238
+  _globals['_REGISTERARTIFACTRESPONSE']._serialized_start=1240
+  _globals['_REGISTERARTIFACTRESPONSE']._serialized_end=1354
+  _globals['_GETRETENTIONREQUEST']._serialized_start=1356
+  _globals['_GETRETENTIONREQUEST']._serialized_end=1419
+  _globals['_GETRETENTIONRESPONSE']._serialized_start=1422
+  _globals['_GETRETENTIONRESPONSE']._serialized_end=1685
+  _globals['_SETROOMTIERREQUEST']._serialized_start=1688
+  _globals['_SETROOMTIERREQUEST']._serialized_end=1862
+  _globals['_SETROOMTIERRESPONSE']._serialized_start=1864
+  _globals['_SETROOMTIERRESPONSE']._serialized_end=1912
+  _globals['_PLACELEGALHOLDREQUEST']._serialized_start=1915
+  _globals['_PLACELEGALHOLDREQUEST']._serialized_end=2145
+  _globals['_ARTIFACTIDS']._serialized_start=2147
+  _globals['_ARTIFACTIDS']._serialized_end=2173
+  _globals['_PLACELEGALHOLDRESPONSE']._serialized_start=2175
+  _globals['_PLACELEGALHOLDRESPONSE']._serialized_end=2243
+  _globals['_RELEASELEGALHOLDREQUEST']._serialized_start=2245
+  _globals['_RELEASELEGALHOLDREQUEST']._serialized_end=2355
+  _globals['_RELEASELEGALHOLDRESPONSE']._serialized_start=2357
+  _globals['_RELEASELEGALHOLDRESPONSE']._serialized_end=2410
+  _globals['_PLACEEVENTHOLDREQUEST']._serialized_start=2413
+  _globals['_PLACEEVENTHOLDREQUEST']._serialized_end=2645
+  _globals['_PLACEEVENTHOLDRESPONSE']._serialized_start=2647
+  _globals['_PLACEEVENTHOLDRESPONSE']._serialized_end=2715
+  _globals['_PURGECANDIDATE']._serialized_start=2718
+  _globals['_PURGECANDIDATE']._serialized_end=2886
+  _globals['_PLANPURGEREQUEST']._serialized_start=2888
+  _globals['_PLANPURGEREQUEST']._serialized_end=3009
+  _globals['_PLANPURGERESPONSE']._serialized_start=3012
+  _globals['_PLANPURGERESPONSE']._serialized_end=3162
+  _globals['_EXECUTEPURGEREQUEST']._serialized_start=3164
+  _globals['_EXECUTEPURGEREQUEST']._serialized_end=3221
+  _globals['_EXECUTEPURGERESPONSE']._serialized_start=3223
+  _globals['_EXECUTEPURGERESPONSE']._serialized_end=3315
+  _globals['_TOMBSTONE']._serialized_start=3318
+  _globals['_TOMBSTONE']._serialized_end=3567
+  _globals['_LISTTOMBSTONESREQUEST']._serialized_start=3569
+  _globals['_LISTTOMBSTONESREQUEST']._serialized_end=3652
+  _globals['_LISTTOMBSTONESRESPONSE']._serialized_start=3654
+  _globals['_LISTTOMBSTONESRESPONSE']._serialized_end=3758
+  _globals['_RETENTIONSERVICE']._serialized_start=4349
+  _globals['_RETENTIONSERVICE']._serialized_end=5675
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from livetrust.retention.v1 import retention_pb2 as livetrust_dot_retention_dot_v1_dot_retention__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,8 +26,8 @@ if _version_not_supported:
 
 
 class RetentionServiceStub:
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
 
     def __init__(self, channel):
@@ -35,16 +36,216 @@ class RetentionServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.UpsertPolicy = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/UpsertPolicy',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyResponse.FromString,
+                _registered_method=True)
+        self.LockPolicy = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/LockPolicy',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyResponse.FromString,
+                _registered_method=True)
+        self.ListPolicies = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/ListPolicies',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesResponse.FromString,
+                _registered_method=True)
+        self.RegisterArtifact = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/RegisterArtifact',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactResponse.FromString,
+                _registered_method=True)
+        self.GetRetention = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/GetRetention',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionResponse.FromString,
+                _registered_method=True)
+        self.SetRoomTier = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/SetRoomTier',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierResponse.FromString,
+                _registered_method=True)
+        self.PlaceLegalHold = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/PlaceLegalHold',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldResponse.FromString,
+                _registered_method=True)
+        self.ReleaseLegalHold = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/ReleaseLegalHold',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldResponse.FromString,
+                _registered_method=True)
+        self.PlaceEventHold = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/PlaceEventHold',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldResponse.FromString,
+                _registered_method=True)
+        self.PlanPurge = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/PlanPurge',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeResponse.FromString,
+                _registered_method=True)
+        self.ExecutePurge = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/ExecutePurge',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeResponse.FromString,
+                _registered_method=True)
+        self.ListTombstones = channel.unary_unary(
+                '/livetrust.retention.v1.RetentionService/ListTombstones',
+                request_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesRequest.SerializeToString,
+                response_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesResponse.FromString,
+                _registered_method=True)
 
 
 class RetentionServiceServicer:
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
+
+    def UpsertPolicy(self, request, context):
+        """Creates or changes a platform's policy for a content class (versioned and audited).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LockPolicy(self, request, context):
+        """Locks a COMPLIANCE policy: from then on it may only be extended; the lock cannot be undone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolicies(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterArtifact(self, request, context):
+        """Registers stored content; retain_until is computed and stored now. Idempotent by storage_uri.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRetention(self, request, context):
+        """Why is this still here? retain_until, the reasons, and when it becomes purgeable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRoomTier(self, request, context):
+        """The credit service tells a room's tier; entering KEY extends the room's artifacts at once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlaceLegalHold(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseLegalHold(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlaceEventHold(self, request, context):
+        """A hold for an open event (a dispute); its release restarts the retention clock.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlanPurge(self, request, context):
+        """A dry run: what would be purged at as_of.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExecutePurge(self, request, context):
+        """Deletes what may go, through the storage adapter, leaving a tombstone per artifact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTombstones(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_RetentionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'UpsertPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertPolicy,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyResponse.SerializeToString,
+            ),
+            'LockPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.LockPolicy,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyResponse.SerializeToString,
+            ),
+            'ListPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolicies,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesResponse.SerializeToString,
+            ),
+            'RegisterArtifact': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterArtifact,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactResponse.SerializeToString,
+            ),
+            'GetRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRetention,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionResponse.SerializeToString,
+            ),
+            'SetRoomTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRoomTier,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierResponse.SerializeToString,
+            ),
+            'PlaceLegalHold': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceLegalHold,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldResponse.SerializeToString,
+            ),
+            'ReleaseLegalHold': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseLegalHold,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldResponse.SerializeToString,
+            ),
+            'PlaceEventHold': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceEventHold,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldResponse.SerializeToString,
+            ),
+            'PlanPurge': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlanPurge,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeResponse.SerializeToString,
+            ),
+            'ExecutePurge': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExecutePurge,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeResponse.SerializeToString,
+            ),
+            'ListTombstones': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTombstones,
+                    request_deserializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesRequest.FromString,
+                    response_serializer=livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'livetrust.retention.v1.RetentionService', rpc_method_handlers)
@@ -54,6 +255,330 @@ def add_RetentionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RetentionService:
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
+
+    @staticmethod
+    def UpsertPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/UpsertPolicy',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.UpsertPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LockPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/LockPolicy',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.LockPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/ListPolicies',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ListPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterArtifact(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/RegisterArtifact',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.RegisterArtifactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/GetRetention',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.GetRetentionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRoomTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/SetRoomTier',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.SetRoomTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceLegalHold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/PlaceLegalHold',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceLegalHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseLegalHold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/ReleaseLegalHold',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ReleaseLegalHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceEventHold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/PlaceEventHold',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlaceEventHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlanPurge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/PlanPurge',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.PlanPurgeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExecutePurge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/ExecutePurge',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ExecutePurgeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTombstones(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/livetrust.retention.v1.RetentionService/ListTombstones',
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesRequest.SerializeToString,
+            livetrust_dot_retention_dot_v1_dot_retention__pb2.ListTombstonesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

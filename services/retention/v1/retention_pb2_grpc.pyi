@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from livetrust.retention.v1 import retention_pb2 as _retention_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,28 +27,158 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class RetentionServiceStub:
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> RetentionServiceAsyncStub: ...
+    UpsertPolicy: _grpc.UnaryUnaryMultiCallable[_retention_pb2.UpsertPolicyRequest, _retention_pb2.UpsertPolicyResponse]
+    """Creates or changes a platform's policy for a content class (versioned and audited)."""
+    LockPolicy: _grpc.UnaryUnaryMultiCallable[_retention_pb2.LockPolicyRequest, _retention_pb2.LockPolicyResponse]
+    """Locks a COMPLIANCE policy: from then on it may only be extended; the lock cannot be undone."""
+    ListPolicies: _grpc.UnaryUnaryMultiCallable[_retention_pb2.ListPoliciesRequest, _retention_pb2.ListPoliciesResponse]
+    RegisterArtifact: _grpc.UnaryUnaryMultiCallable[_retention_pb2.RegisterArtifactRequest, _retention_pb2.RegisterArtifactResponse]
+    """Registers stored content; retain_until is computed and stored now. Idempotent by storage_uri."""
+    GetRetention: _grpc.UnaryUnaryMultiCallable[_retention_pb2.GetRetentionRequest, _retention_pb2.GetRetentionResponse]
+    """Why is this still here? retain_until, the reasons, and when it becomes purgeable."""
+    SetRoomTier: _grpc.UnaryUnaryMultiCallable[_retention_pb2.SetRoomTierRequest, _retention_pb2.SetRoomTierResponse]
+    """The credit service tells a room's tier; entering KEY extends the room's artifacts at once."""
+    PlaceLegalHold: _grpc.UnaryUnaryMultiCallable[_retention_pb2.PlaceLegalHoldRequest, _retention_pb2.PlaceLegalHoldResponse]
+    ReleaseLegalHold: _grpc.UnaryUnaryMultiCallable[_retention_pb2.ReleaseLegalHoldRequest, _retention_pb2.ReleaseLegalHoldResponse]
+    PlaceEventHold: _grpc.UnaryUnaryMultiCallable[_retention_pb2.PlaceEventHoldRequest, _retention_pb2.PlaceEventHoldResponse]
+    """A hold for an open event (a dispute); its release restarts the retention clock."""
+    PlanPurge: _grpc.UnaryUnaryMultiCallable[_retention_pb2.PlanPurgeRequest, _retention_pb2.PlanPurgeResponse]
+    """A dry run: what would be purged at as_of."""
+    ExecutePurge: _grpc.UnaryUnaryMultiCallable[_retention_pb2.ExecutePurgeRequest, _retention_pb2.ExecutePurgeResponse]
+    """Deletes what may go, through the storage adapter, leaving a tombstone per artifact."""
+    ListTombstones: _grpc.UnaryUnaryMultiCallable[_retention_pb2.ListTombstonesRequest, _retention_pb2.ListTombstonesResponse]
 
 @_typing.type_check_only
 class RetentionServiceAsyncStub(RetentionServiceStub):
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    UpsertPolicy: _aio.UnaryUnaryMultiCallable[_retention_pb2.UpsertPolicyRequest, _retention_pb2.UpsertPolicyResponse]  # type: ignore[assignment]
+    """Creates or changes a platform's policy for a content class (versioned and audited)."""
+    LockPolicy: _aio.UnaryUnaryMultiCallable[_retention_pb2.LockPolicyRequest, _retention_pb2.LockPolicyResponse]  # type: ignore[assignment]
+    """Locks a COMPLIANCE policy: from then on it may only be extended; the lock cannot be undone."""
+    ListPolicies: _aio.UnaryUnaryMultiCallable[_retention_pb2.ListPoliciesRequest, _retention_pb2.ListPoliciesResponse]  # type: ignore[assignment]
+    RegisterArtifact: _aio.UnaryUnaryMultiCallable[_retention_pb2.RegisterArtifactRequest, _retention_pb2.RegisterArtifactResponse]  # type: ignore[assignment]
+    """Registers stored content; retain_until is computed and stored now. Idempotent by storage_uri."""
+    GetRetention: _aio.UnaryUnaryMultiCallable[_retention_pb2.GetRetentionRequest, _retention_pb2.GetRetentionResponse]  # type: ignore[assignment]
+    """Why is this still here? retain_until, the reasons, and when it becomes purgeable."""
+    SetRoomTier: _aio.UnaryUnaryMultiCallable[_retention_pb2.SetRoomTierRequest, _retention_pb2.SetRoomTierResponse]  # type: ignore[assignment]
+    """The credit service tells a room's tier; entering KEY extends the room's artifacts at once."""
+    PlaceLegalHold: _aio.UnaryUnaryMultiCallable[_retention_pb2.PlaceLegalHoldRequest, _retention_pb2.PlaceLegalHoldResponse]  # type: ignore[assignment]
+    ReleaseLegalHold: _aio.UnaryUnaryMultiCallable[_retention_pb2.ReleaseLegalHoldRequest, _retention_pb2.ReleaseLegalHoldResponse]  # type: ignore[assignment]
+    PlaceEventHold: _aio.UnaryUnaryMultiCallable[_retention_pb2.PlaceEventHoldRequest, _retention_pb2.PlaceEventHoldResponse]  # type: ignore[assignment]
+    """A hold for an open event (a dispute); its release restarts the retention clock."""
+    PlanPurge: _aio.UnaryUnaryMultiCallable[_retention_pb2.PlanPurgeRequest, _retention_pb2.PlanPurgeResponse]  # type: ignore[assignment]
+    """A dry run: what would be purged at as_of."""
+    ExecutePurge: _aio.UnaryUnaryMultiCallable[_retention_pb2.ExecutePurgeRequest, _retention_pb2.ExecutePurgeResponse]  # type: ignore[assignment]
+    """Deletes what may go, through the storage adapter, leaving a tombstone per artifact."""
+    ListTombstones: _aio.UnaryUnaryMultiCallable[_retention_pb2.ListTombstonesRequest, _retention_pb2.ListTombstonesResponse]  # type: ignore[assignment]
 
 class RetentionServiceServicer(metaclass=_abc_1.ABCMeta):
-    """The retention service. Its RPCs are added by the issue that builds it; the service exists now so that
-    health checks, reflection and routing work for the whole suite from the start.
+    """How long live content and records are kept (base periods, longer for key rooms, legal holds), and a
+    purge that can never delete what must be kept. Modelled on S3 Object Lock and GCS Bucket Lock.
     """
 
-    ...
+    @_abc_1.abstractmethod
+    def UpsertPolicy(
+        self,
+        request: _retention_pb2.UpsertPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.UpsertPolicyResponse, _abc.Awaitable[_retention_pb2.UpsertPolicyResponse]]:
+        """Creates or changes a platform's policy for a content class (versioned and audited)."""
+
+    @_abc_1.abstractmethod
+    def LockPolicy(
+        self,
+        request: _retention_pb2.LockPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.LockPolicyResponse, _abc.Awaitable[_retention_pb2.LockPolicyResponse]]:
+        """Locks a COMPLIANCE policy: from then on it may only be extended; the lock cannot be undone."""
+
+    @_abc_1.abstractmethod
+    def ListPolicies(
+        self,
+        request: _retention_pb2.ListPoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.ListPoliciesResponse, _abc.Awaitable[_retention_pb2.ListPoliciesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RegisterArtifact(
+        self,
+        request: _retention_pb2.RegisterArtifactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.RegisterArtifactResponse, _abc.Awaitable[_retention_pb2.RegisterArtifactResponse]]:
+        """Registers stored content; retain_until is computed and stored now. Idempotent by storage_uri."""
+
+    @_abc_1.abstractmethod
+    def GetRetention(
+        self,
+        request: _retention_pb2.GetRetentionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.GetRetentionResponse, _abc.Awaitable[_retention_pb2.GetRetentionResponse]]:
+        """Why is this still here? retain_until, the reasons, and when it becomes purgeable."""
+
+    @_abc_1.abstractmethod
+    def SetRoomTier(
+        self,
+        request: _retention_pb2.SetRoomTierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.SetRoomTierResponse, _abc.Awaitable[_retention_pb2.SetRoomTierResponse]]:
+        """The credit service tells a room's tier; entering KEY extends the room's artifacts at once."""
+
+    @_abc_1.abstractmethod
+    def PlaceLegalHold(
+        self,
+        request: _retention_pb2.PlaceLegalHoldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.PlaceLegalHoldResponse, _abc.Awaitable[_retention_pb2.PlaceLegalHoldResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReleaseLegalHold(
+        self,
+        request: _retention_pb2.ReleaseLegalHoldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.ReleaseLegalHoldResponse, _abc.Awaitable[_retention_pb2.ReleaseLegalHoldResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PlaceEventHold(
+        self,
+        request: _retention_pb2.PlaceEventHoldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.PlaceEventHoldResponse, _abc.Awaitable[_retention_pb2.PlaceEventHoldResponse]]:
+        """A hold for an open event (a dispute); its release restarts the retention clock."""
+
+    @_abc_1.abstractmethod
+    def PlanPurge(
+        self,
+        request: _retention_pb2.PlanPurgeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.PlanPurgeResponse, _abc.Awaitable[_retention_pb2.PlanPurgeResponse]]:
+        """A dry run: what would be purged at as_of."""
+
+    @_abc_1.abstractmethod
+    def ExecutePurge(
+        self,
+        request: _retention_pb2.ExecutePurgeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.ExecutePurgeResponse, _abc.Awaitable[_retention_pb2.ExecutePurgeResponse]]:
+        """Deletes what may go, through the storage adapter, leaving a tombstone per artifact."""
+
+    @_abc_1.abstractmethod
+    def ListTombstones(
+        self,
+        request: _retention_pb2.ListTombstonesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_retention_pb2.ListTombstonesResponse, _abc.Awaitable[_retention_pb2.ListTombstonesResponse]]: ...
 
 def add_RetentionServiceServicer_to_server(servicer: RetentionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
