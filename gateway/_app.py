@@ -101,7 +101,8 @@ def build_gateway(
         caller = current_caller.get()
         if caller is None:
             return []
-        return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=clock.now()))]
+        # Tokens expire by the wall clock, whatever clock the flows are given.
+        return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=SystemClock().now()))]
 
     proxy = ProxyHandler(
         {svc: backends[name] for svc, name in routes.items()},

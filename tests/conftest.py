@@ -148,3 +148,13 @@ def gateway_key(database_url: str, *, platform: str = "plat-a", role: str = "PLA
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
+
+
+def signed_caller(secret: bytes, platform: str = "plat-a", role: str = "PLATFORM") -> tuple[tuple[str, str], ...]:
+    """Caller metadata as the gateway signs it (for tests that call a service directly)."""
+    from datetime import UTC, datetime
+
+    from livetrust.runtime import CALLER_METADATA_KEY, Caller, Role, sign_caller
+
+    token = sign_caller(Caller(platform, Role(role), f"key-{platform}"), secret, now=datetime.now(UTC))
+    return ((CALLER_METADATA_KEY, token),)

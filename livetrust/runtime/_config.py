@@ -59,8 +59,8 @@ class ServiceConfig:
     """``LIVETRUST_DATA_DIR`` (default ``./.livetrust``): SQLite files, dev keys, the gateway key store."""
 
     database_url: str | None
-    """``LIVETRUST_<NAME>_DATABASE_URL``; default ``sqlite:///<data_dir>/<name>.db`` (the gateway's holds
-    its API keys)."""
+    """``LIVETRUST_<NAME>_DATABASE_URL`` (or ``_FILE``: URLs carry passwords); default
+    ``sqlite:///<data_dir>/<name>.db``. The gateway's holds its API keys."""
 
     grace_seconds: float = 10.0
     """``LIVETRUST_GRACE_SECONDS``: how long in-flight calls may run on after SIGTERM."""
@@ -79,6 +79,10 @@ class ServiceConfig:
     """``LIVETRUST_CALLER_SECRET`` (or ``_FILE``): key of the HMAC the gateway signs caller metadata with.
     When unset, services accept no caller identity at all."""
 
+    previous_caller_secret: bytes | None = None
+    """``LIVETRUST_CALLER_SECRET_PREVIOUS`` (or ``_FILE``): still accepted (never used to sign) while a
+    rotation rolls out, so gateway and services need not restart at the same instant."""
+
     db_pool_size: int = 8
     """``LIVETRUST_DB_POOL_SIZE``: database connections, and threads running database work."""
 
@@ -89,7 +93,8 @@ class ServiceConfig:
     def from_env(cls, name: str, env: Mapping[str, str] | None = None) -> ServiceConfig:
         env = dict(os.environ if env is None else env)
         data_dir = Path(env.get("LIVETRUST_DATA_DIR", ".livetrust")).resolve()
-        database_url = env.get(f"LIVETRUST_{name.upper()}_DATABASE_URL") or f"sqlite:///{data_dir / name}.db"
+        from_secret = env_secret(f"LIVETRUST_{name.upper()}_DATABASE_URL", env)
+        database_url = from_secret.decode() if from_secret else f"sqlite:///{data_dir / name}.db"
         return cls(
             name=name,
             listen_address=env.get("LIVETRUST_LISTEN_ADDR") or service_address(name, env),
@@ -100,6 +105,7 @@ class ServiceConfig:
             readiness_interval_seconds=float(env.get("LIVETRUST_READINESS_INTERVAL_SECONDS", 2.0)),
             max_connection_age_seconds=float(env.get("LIVETRUST_MAX_CONNECTION_AGE_SECONDS", 300.0)),
             caller_secret=env_secret("LIVETRUST_CALLER_SECRET", env),
+            previous_caller_secret=env_secret("LIVETRUST_CALLER_SECRET_PREVIOUS", env),
             db_pool_size=int(env.get("LIVETRUST_DB_POOL_SIZE", 8)),
             env=env,
         )

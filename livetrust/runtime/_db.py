@@ -193,8 +193,10 @@ class Database:
         return await loop.run_in_executor(self._executor, context.run, self.run_sync, fn)
 
     def _schema_is_current(self, conn: Connection) -> bool:
+        """At this code's head, or ahead of it: a revision this code does not know was written by a
+        newer release (migrations only expand, so old replicas keep serving during a rolling upgrade)."""
         current = frozenset(MigrationContext.configure(conn).get_current_heads())
-        return current == self._heads
+        return current == self._heads or (bool(current) and not current <= self._known)
 
     def check_ready_sync(self) -> bool:
         """True when the database answers and its schema is at the Alembic head."""

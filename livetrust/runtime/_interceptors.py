@@ -43,9 +43,16 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
     """
 
     def __init__(
-        self, *, service: str, caller_secret: bytes | None, clock: Clock, trusts_caller_metadata: bool = True
+        self,
+        *,
+        service: str,
+        caller_secret: bytes | None,
+        clock: Clock,
+        trusts_caller_metadata: bool = True,
+        previous_caller_secret: bytes | None = None,
     ) -> None:
         self._domain = f"livetrust.{service}"
+        self._previous_secret = previous_caller_secret
         self._trusts_caller_metadata = trusts_caller_metadata
         self._caller_secret = caller_secret
         self._clock = clock
@@ -82,7 +89,12 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
             token = caller_token.decode() if isinstance(caller_token, bytes) else caller_token
             if self._caller_secret is None:
                 raise Unauthenticated("this server accepts no caller metadata", reason="CALLER_METADATA_INVALID")
-            caller = verify_caller(token, self._caller_secret, now=self._clock.now())
+            try:
+                caller = verify_caller(token, self._caller_secret, now=self._clock.now())
+            except Unauthenticated:
+                if self._previous_secret is None:
+                    raise
+                caller = verify_caller(token, self._previous_secret, now=self._clock.now())
         current_caller.set(caller)
 
     async def fail(self, exc: BaseException, context: grpc.aio.ServicerContext, method: str) -> NoReturn:

@@ -124,11 +124,13 @@ class LivetrustServer:
         self._stopped = asyncio.Event()
 
     async def _set_all(self, status: int) -> None:
-        for name in ("", *self.definition.service_names):
+        for name in self.definition.service_names:
             await self.health.set(name, status)
 
     async def _follow_readiness(self) -> None:
-        """Health says SERVING only while ``check_ready`` says so; re-checked every interval."""
+        """Each service name says SERVING only while ``check_ready`` says so (readiness, re-checked every
+        interval). The overall name "" is liveness: SERVING while the process runs, so that a database
+        outage takes replicas out of rotation without getting them restarted."""
         last: bool | None = None
         while not self._stopping:
             try:
@@ -144,6 +146,7 @@ class LivetrustServer:
 
     async def start(self) -> None:
         await self._set_all(_NOT_SERVING)
+        await self.health.set("", _SERVING)
         await self.grpc_server.start()
         self._tasks.append(asyncio.create_task(self._follow_readiness(), name="readiness"))
         for job in self.definition.background:
@@ -190,6 +193,7 @@ def create_server(
         RpcInterceptor(
             service=config.name,
             caller_secret=config.caller_secret,
+            previous_caller_secret=config.previous_caller_secret,
             clock=clock or SystemClock(),
             trusts_caller_metadata=definition.trusts_caller_metadata,
         )

@@ -1,4 +1,4 @@
-"""The credit service."""
+"""The credit service: explainable credit scores, entitlements, public status, room tiers."""
 
 from ._app import MIGRATIONS_DIR, SERVICE_NAMES, build_service
 

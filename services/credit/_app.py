@@ -1,23 +1,105 @@
-"""The credit service wired into the shared server."""
+"""The credit service wired into the shared server: servicer, re-scoring jobs, and the outbox relay
+that delivers room-tier changes to the retention service."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+from datetime import datetime
 from pathlib import Path
 
 import grpc
 
-from livetrust.runtime import Database, ServiceConfig, ServiceDefinition, database_service
+from livetrust.clock import Clock, SystemClock
+from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
+from livetrust.runtime import (
+    CALLER_METADATA_KEY,
+    Caller,
+    Database,
+    LivetrustServer,
+    OutboxRelay,
+    Role,
+    ServiceConfig,
+    ServiceDefinition,
+    open_channel,
+    service_address,
+    sign_caller,
+)
 
+from . import _storage as store
+from ._service import SET_ROOM_TIER, CreditService
+from ._servicer import CreditServicer
+from ._tiering import TierPolicy
 from .v1 import credit_pb2, credit_pb2_grpc
 
 __all__ = ["MIGRATIONS_DIR", "SERVICE_NAMES", "build_service"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SERVICE_NAMES = tuple(s.full_name for s in credit_pb2.DESCRIPTOR.services_by_name.values())
+_log = logging.getLogger("livetrust.credit")
 
 
-def build_service(config: ServiceConfig) -> ServiceDefinition:
-    def register(server: grpc.aio.Server, db: Database) -> None:
-        credit_pb2_grpc.add_CreditServiceServicer_to_server(credit_pb2_grpc.CreditServiceServicer(), server)
+def service_caller_metadata(secret: bytes, now: datetime, platform_id: str) -> list[tuple[str, str]]:
+    """How credit identifies itself to another service: a signed SERVICE caller."""
+    caller = Caller(platform_id=platform_id, role=Role.SERVICE, key_id="service:credit")
+    return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=now))]
 
-    return database_service(config, service_names=SERVICE_NAMES, migrations_dir=MIGRATIONS_DIR, register=register)
+
+def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> ServiceDefinition:
+    assert config.database_url is not None
+    clock = clock or SystemClock()
+    env = config.env
+    db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=config.db_pool_size)
+    retention_channel = open_channel(service_address("retention", env), env=env)
+    retention = retention_pb2_grpc.RetentionServiceStub(retention_channel)
+    timeout = float(env.get("LIVETRUST_CREDIT_CALL_TIMEOUT_SECONDS", 5.0))
+    secret = config.caller_secret or b""
+
+    async def set_room_tier(payload: bytes, idempotency_key: str) -> None:
+        request = retention_pb2.SetRoomTierRequest.FromString(payload)
+        request.request_id = idempotency_key
+        # Signed at the real time: tokens expire by the wall clock, whatever clock the domain is given.
+        now = SystemClock().now()
+        await retention.SetRoomTier(
+            request, timeout=timeout, metadata=service_caller_metadata(secret, now, request.platform_id)
+        )
+
+    relay = OutboxRelay(
+        db=db,
+        table=store.OUTBOX,
+        deliverers={SET_ROOM_TIER: set_room_tier},
+        clock=SystemClock(),  # retry timing is operational: real time, whatever clock the domain is given
+        interval_seconds=float(env.get("LIVETRUST_OUTBOX_INTERVAL_SECONDS", 0.5)),
+        max_backoff_seconds=float(env.get("LIVETRUST_OUTBOX_MAX_BACKOFF_SECONDS", 30)),
+    )
+    policy_json = env.get("LIVETRUST_CREDIT_TIER_POLICY")
+    tier_policy = TierPolicy.from_dict(json.loads(policy_json)) if policy_json else TierPolicy.default()
+    service = CreditService(db=db, clock=clock, tier_policy=tier_policy, relay=relay)
+
+    def register(server: grpc.aio.Server) -> None:
+        credit_pb2_grpc.add_CreditServiceServicer_to_server(CreditServicer(service), server)
+
+    async def deliver_outbox(_: LivetrustServer) -> None:
+        await relay.run()
+
+    async def rescore(_: LivetrustServer) -> None:
+        while True:  # resumes RUNNING jobs after a restart, and picks up newly published ones
+            try:
+                await service.run_rescore_jobs()
+            except Exception as exc:
+                _log.warning("rescore pass failed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(1.0)
+
+    async def close() -> None:
+        await retention_channel.close()
+        db.close()
+
+    return ServiceDefinition(
+        name=config.name,
+        service_names=SERVICE_NAMES,
+        register=register,
+        check_ready=db.check_ready,
+        background=[deliver_outbox, rescore],
+        on_stop=[close],
+    )

@@ -1,0 +1,300 @@
+"""The credit service over real gRPC sockets, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from google.protobuf import timestamp_pb2
+
+from livetrust.clock import FixedClock
+from livetrust.credit import build_service
+from livetrust.credit._scoring import Scorecard
+from livetrust.credit.v1 import credit_pb2 as pb
+from livetrust.credit.v1 import credit_pb2_grpc
+from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
+from livetrust.runtime import ServiceConfig, ServiceDefinition
+from tests.conftest import migrated, running, signed_caller, wait_serving
+from tests.foundation.test_up import free_ports
+
+NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+
+
+def ts(value: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def review(event_id: str, stars: int = 5, account: str = "acct-1", when: datetime = NOW) -> pb.CreditEvent:
+    return pb.CreditEvent(
+        event_id=event_id,
+        platform_id="plat-a",
+        account_id=account,
+        occurred_at=ts(when),
+        review=pb.Review(stars=stars, verified_buyer=True),
+    )
+
+
+def complaint(event_id: str, reporter: str, verified: bool = True, account: str = "acct-1") -> pb.CreditEvent:
+    return pb.CreditEvent(
+        event_id=event_id,
+        platform_id="plat-a",
+        account_id=account,
+        occurred_at=ts(NOW),
+        complaint=pb.Complaint(category=pb.COMPLAINT_CATEGORY_COUNTERFEIT, reporter_id=reporter, verified=verified),
+    )
+
+
+def notice(event_id: str, severity: int = pb.SEVERITY_SEVERE, account: str = "acct-1") -> pb.CreditEvent:
+    return pb.CreditEvent(
+        event_id=event_id,
+        platform_id="plat-a",
+        account_id=account,
+        occurred_at=ts(NOW),
+        regulator_notice=pb.RegulatorNotice(severity=severity, authority="Haidian market regulator"),
+    )
+
+
+class FakeRetention(retention_pb2_grpc.RetentionServiceServicer):
+    """Stands in for the retention service to observe deliveries (deduplicating by request id)."""
+
+    def __init__(self) -> None:
+        self.calls: list[retention_pb2.SetRoomTierRequest] = []
+        self.request_ids: set[str] = set()
+
+    async def SetRoomTier(self, request, context):
+        if request.request_id not in self.request_ids:
+            self.request_ids.add(request.request_id)
+            self.calls.append(request)
+        return retention_pb2.SetRoomTierResponse(artifacts_updated=0)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+async def credit(database_url: str, make_env, clock: FixedClock):
+    (retention_port,) = free_ports(1)
+    env = make_env(
+        LIVETRUST_CREDIT_DATABASE_URL=migrated("credit", database_url),
+        LIVETRUST_RETENTION_ADDR=f"127.0.0.1:{retention_port}",
+        LIVETRUST_OUTBOX_INTERVAL_SECONDS="0.1",
+        LIVETRUST_OUTBOX_MAX_BACKOFF_SECONDS="0.5",
+    )
+    config = ServiceConfig.from_env("credit", env)
+    async with running(config, build_service(config, clock=clock)) as (_, address):
+        await wait_serving(address, "livetrust.credit.v1.CreditService")
+        async with grpc.aio.insecure_channel(address) as channel:
+            yield credit_pb2_grpc.CreditServiceStub(channel), config, retention_port, database_url
+
+
+def me(config: ServiceConfig, platform: str = "plat-a", role: str = "PLATFORM"):
+    return signed_caller(config.caller_secret or b"", platform, role)
+
+
+async def test_record_events_new_duplicate_rejected_in_order(credit) -> None:
+    stub, config, _, url = credit
+    bad_kind = pb.CreditEvent(event_id="e-none", platform_id="plat-a", account_id="acct-1", occurred_at=ts(NOW))
+    future = review("e-future", when=NOW + timedelta(days=2))
+    batch = [review("e-1"), review("e-1"), review("e-2", stars=9), bad_kind, future, complaint("e-3", "u1")]
+    reply = await stub.RecordEvents(pb.RecordEventsRequest(events=batch), metadata=me(config))
+    outcomes = [(r.event_id, pb.EventOutcome.Name(r.outcome)) for r in reply.results]
+    assert outcomes == [
+        ("e-1", "EVENT_OUTCOME_NEW"),
+        ("e-1", "EVENT_OUTCOME_DUPLICATE"),
+        ("e-2", "EVENT_OUTCOME_REJECTED"),
+        ("e-none", "EVENT_OUTCOME_REJECTED"),
+        ("e-future", "EVENT_OUTCOME_REJECTED"),
+        ("e-3", "EVENT_OUTCOME_NEW"),
+    ]
+    assert [v.field for v in reply.results[2].violations] == ["events[2].review.stars"]
+    assert [v.field for v in reply.results[3].violations] == ["events[3].kind"]
+    assert [v.reason for v in reply.results[4].violations] == ["IN_FUTURE"]
+    again = await stub.RecordEvents(pb.RecordEventsRequest(events=[review("e-1")]), metadata=me(config))
+    assert again.results[0].outcome == pb.EVENT_OUTCOME_DUPLICATE
+    score = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert score.event_count == 2
+    with pytest.raises(grpc.aio.AioRpcError) as too_many:
+        await stub.RecordEvents(
+            pb.RecordEventsRequest(events=[review(f"x-{i}") for i in range(1001)]), metadata=me(config)
+        )
+    assert too_many.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM events")).scalar_one() == 2
+    engine.dispose()
+
+
+async def test_concurrent_duplicates_count_once(credit) -> None:
+    stub, config, _, _ = credit
+    batch = pb.RecordEventsRequest(events=[review(f"c-{i}", account="acct-c") for i in range(50)])
+    replies = await asyncio.gather(*(stub.RecordEvents(batch, metadata=me(config)) for _ in range(4)))
+    new = sum(r.outcome == pb.EVENT_OUTCOME_NEW for reply in replies for r in reply.results)
+    assert new == 50
+    score = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-c"), metadata=me(config)
+    )
+    assert score.event_count == 50
+
+
+async def test_score_explains_itself_and_bands_change_entitlements(credit, clock: FixedClock) -> None:
+    stub, config, _, _ = credit
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[review(f"r-{i}") for i in range(40)]), metadata=me(config))
+    good = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert good.model_version == Scorecard.default().version and len(good.inputs_hash) == 64
+    assert any(r.code.startswith("REVIEWS") and r.points > 0 and r.hint for r in good.reasons)
+    before = await stub.GetEntitlements(
+        pb.GetEntitlementsRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert before.entitlements.go_live
+    events = [notice(f"n-{i}") for i in range(6)] + [complaint(f"c-{i}", f"user-{i}") for i in range(20)]
+    await stub.RecordEvents(pb.RecordEventsRequest(events=events), metadata=me(config))
+    bad = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert bad.score < good.score and bad.band != good.band
+    assert bad.reasons[0].points < 0 and "REGULATOR" in bad.reasons[0].code
+    after = await stub.GetEntitlements(
+        pb.GetEntitlementsRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert after.entitlements.band == bad.band and after.entitlements != before.entitlements
+    # Public: band and label only, without a caller.
+    public = await stub.GetPublicCreditStatus(
+        pb.GetPublicCreditStatusRequest(platform_id="plat-a", account_id="acct-1")
+    )
+    assert public.band == bad.band and public.label and public.HasField("as_of")
+    # Another platform may not read the full score.
+    with pytest.raises(grpc.aio.AioRpcError) as other:
+        await stub.GetCreditScore(
+            pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config, "plat-b")
+        )
+    assert other.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    # Negatives fade: a year later the score has recovered part of the way.
+    clock.advance(timedelta(days=365))
+    later = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert later.score > bad.score
+
+
+async def test_overturn_removes_an_events_effect(credit) -> None:
+    stub, config, _, _ = credit
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[review("r-1"), review("r-2")]), metadata=me(config))
+    base = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[notice("n-1"), complaint("c-1", "u1")]), metadata=me(config))
+    hit = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert hit.score < base.score
+    first = await stub.OverturnEvent(
+        pb.OverturnEventRequest(platform_id="plat-a", event_id="n-1", reason="appeal upheld"), metadata=me(config)
+    )
+    await stub.OverturnEvent(
+        pb.OverturnEventRequest(platform_id="plat-a", event_id="c-1", reason="withdrawn"), metadata=me(config)
+    )
+    twice = await stub.OverturnEvent(
+        pb.OverturnEventRequest(platform_id="plat-a", event_id="n-1", reason="again"), metadata=me(config)
+    )
+    assert first.overturned and not twice.overturned
+    restored = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert restored.score == base.score
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.OverturnEvent(
+            pb.OverturnEventRequest(platform_id="plat-a", event_id="nope", reason="x"), metadata=me(config)
+        )
+    assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_simulate_and_publish_model_rescore(credit) -> None:
+    stub, config, _, _ = credit
+    events = [review(f"r-{i}", account=f"acct-{i % 5}") for i in range(20)] + [notice("n-1", account="acct-0")]
+    await stub.RecordEvents(pb.RecordEventsRequest(events=events), metadata=me(config))
+    card = Scorecard.default().to_dict()
+    harsher = json.loads(json.dumps(card))
+    harsher["version"] = "2026.2"
+    doc = json.dumps(harsher)
+    simulated = await stub.SimulateScore(
+        pb.SimulateScoreRequest(model_json=doc, platform_id="plat-a", account_id="acct-0"), metadata=me(config)
+    )
+    assert simulated.score.model_version == "2026.2"
+    with pytest.raises(grpc.aio.AioRpcError) as not_admin:
+        await stub.PublishModel(pb.PublishModelRequest(model_json=doc), metadata=me(config))
+    assert not_admin.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as invalid:
+        await stub.PublishModel(pb.PublishModelRequest(model_json="{not json"), metadata=me(config, "ops", "ADMIN"))
+    assert invalid.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    job = (await stub.PublishModel(pb.PublishModelRequest(model_json=doc), metadata=me(config, "ops", "ADMIN"))).job
+    assert job.total == 5
+    for _ in range(100):
+        job = (
+            await stub.GetRescoreJob(pb.GetRescoreJobRequest(job_id=job.job_id), metadata=me(config, "ops", "ADMIN"))
+        ).job
+        if job.status == pb.JOB_STATUS_DONE:
+            break
+        await asyncio.sleep(0.05)
+    assert job.status == pb.JOB_STATUS_DONE and job.processed == 5
+    score = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-0"), metadata=me(config)
+    )
+    assert score.model_version == "2026.2" and score.score == simulated.score.score
+
+
+async def test_tier_change_reaches_retention_after_it_comes_back(credit) -> None:
+    stub, config, retention_port, _ = credit
+    key_room = pb.RecordRoomMetricsRequest(
+        platform_id="plat-a",
+        room_id="room-1",
+        account_id="acct-1",
+        followers=5_000_000,
+        views=10,
+        gmv=1.0,
+        product_categories=["APPAREL"],
+        window_days=30,
+    )
+    room = (await stub.RecordRoomMetrics(key_room, metadata=me(config))).room
+    assert room.tier == pb.TIER_KEY and "FOLLOWERS_ABOVE_KEY_THRESHOLD" in room.reasons
+    listed = await stub.ListKeyRooms(pb.ListKeyRoomsRequest(platform_id="plat-a"), metadata=me(config))
+    assert [r.room_id for r in listed.rooms] == ["room-1"]
+    await asyncio.sleep(0.5)  # retention is down: the relay retries in the background
+
+    fake = FakeRetention()
+
+    def register(server: grpc.aio.Server) -> None:
+        retention_pb2_grpc.add_RetentionServiceServicer_to_server(fake, server)
+
+    retention_config = ServiceConfig.from_env(
+        "retention", dict(config.env, LIVETRUST_LISTEN_ADDR=f"127.0.0.1:{retention_port}")
+    )
+    definition = ServiceDefinition(
+        name="retention", service_names=("livetrust.retention.v1.RetentionService",), register=register
+    )
+    async with running(retention_config, definition):
+        for _ in range(100):
+            if fake.calls:
+                break
+            await asyncio.sleep(0.05)
+        assert [(c.room_id, c.tier) for c in fake.calls] == [("room-1", retention_pb2.ROOM_TIER_KEY)]
+        # Leaving KEY is told too; nothing is delivered twice.
+        key_room.followers = 10
+        assert (await stub.RecordRoomMetrics(key_room, metadata=me(config))).room.tier == pb.TIER_STANDARD
+        for _ in range(100):
+            if len(fake.calls) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert [c.tier for c in fake.calls] == [retention_pb2.ROOM_TIER_KEY, retention_pb2.ROOM_TIER_STANDARD]
