@@ -41,7 +41,7 @@ async def test_not_serving_until_migrated(database_url: str, make_env) -> None:
         await asyncio.sleep(0.5)
         from tests.foundation.test_runtime import _health
 
-        assert await _health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
+        assert await _health(address, "livetrust.credit.v1.CreditService") == health_pb2.HealthCheckResponse.NOT_SERVING
         assert part.migrations_dir is not None
         await asyncio.to_thread(migrate, part.migrations_dir, database_url)
         await wait_serving(address, "livetrust.credit.v1.CreditService", within=5)

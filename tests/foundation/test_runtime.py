@@ -56,7 +56,8 @@ async def test_health_follows_readiness(config: ServiceConfig) -> None:
 
     async with running(config, echo_definition(check_ready)) as (_, address):
         await asyncio.sleep(0.3)
-        assert await _health(address) == health_pb2.HealthCheckResponse.NOT_SERVING
+        # "" is liveness (the process runs); the service's own name is readiness.
+        assert await _health(address) == health_pb2.HealthCheckResponse.SERVING
         assert await _health(address, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
         ready = True
         await wait_serving(address, SERVICE, within=3)
