@@ -158,6 +158,17 @@ def _cmd_blacklist_verify_audit(args: argparse.Namespace) -> int:
     return 0 if intact else 1
 
 
+def _cmd_retention_purge(args: argparse.Namespace) -> int:
+    from livetrust.retention._commands import purge_command
+
+    env = dict(os.environ)
+    if args.data_dir:
+        env["LIVETRUST_DATA_DIR"] = args.data_dir
+    ok, report = purge_command(ServiceConfig.from_env("retention", env), platform_id=args.platform, batch=args.batch)
+    print(report)
+    return 0 if ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livetrust", description="Compliance backbone for live commerce.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit = blacklist.add_parser("verify-audit", help="check the audit log's hash chain (exit 1 if broken)")
     audit.add_argument("--data-dir")
     audit.set_defaults(func=_cmd_blacklist_verify_audit)
+
+    retention = sub.add_parser("retention", help="retention maintenance").add_subparsers(
+        dest="retention_command", required=True
+    )
+    purge = retention.add_parser("purge", help="delete what may go, leaving tombstones (exit 1 on failures)")
+    purge.add_argument("--platform", help="one platform only (default: all)")
+    purge.add_argument("--batch", type=int, default=1000)
+    purge.add_argument("--data-dir")
+    purge.set_defaults(func=_cmd_retention_purge)
     return parser
 
 

@@ -17,7 +17,7 @@ from livetrust.credit._scoring import Scorecard
 from livetrust.credit.v1 import credit_pb2 as pb
 from livetrust.credit.v1 import credit_pb2_grpc
 from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
-from livetrust.runtime import ServiceConfig, ServiceDefinition
+from livetrust.runtime import ServiceConfig
 from tests.conftest import migrated, running, signed_caller, wait_serving
 from tests.foundation.test_up import free_ports
 
@@ -254,8 +254,44 @@ async def test_simulate_and_publish_model_rescore(credit) -> None:
     assert score.model_version == "2026.2" and score.score == simulated.score.score
 
 
-async def test_tier_change_reaches_retention_after_it_comes_back(credit) -> None:
+async def test_tier_change_reaches_retention_after_it_comes_back(credit, tmp_path) -> None:
+    """Credit -> retention through the outbox, with the real retention service down, then up."""
+    from livetrust import retention as retention_service
+
     stub, config, retention_port, _ = credit
+    root = tmp_path / "content"
+    root.mkdir()
+    (root / "replay.mp4").write_bytes(b"x")
+    retention_env = dict(
+        config.env,
+        LIVETRUST_LISTEN_ADDR=f"127.0.0.1:{retention_port}",
+        LIVETRUST_RETENTION_DATABASE_URL=migrated("retention", f"sqlite:///{tmp_path / 'retention.db'}"),
+        LIVETRUST_RETENTION_STORAGE_ROOT=str(root),
+    )
+    retention_config = ServiceConfig.from_env("retention", retention_env)
+    platform = signed_caller(config.caller_secret or b"", "plat-a")
+    ended = ts(datetime.now(UTC) - timedelta(days=1))
+
+    async def retention_up():
+        return running(retention_config, retention_service.build_service(retention_config))
+
+    async with await retention_up() as (_, address):
+        await wait_serving(address, "livetrust.retention.v1.RetentionService")
+        async with grpc.aio.insecure_channel(address) as channel:
+            artifact = await retention_pb2_grpc.RetentionServiceStub(channel).RegisterArtifact(
+                retention_pb2.RegisterArtifactRequest(
+                    platform_id="plat-a",
+                    room_id="room-1",
+                    session_id="s-1",
+                    account_id="acct-1",
+                    content_class=retention_pb2.CONTENT_CLASS_LIVE_REPLAY,
+                    storage_uri=(root / "replay.mp4").as_uri(),
+                    size_bytes=1,
+                    ended_at=ended,
+                ),
+                metadata=platform,
+            )
+    # Retention is down now; the room becomes KEY.
     key_room = pb.RecordRoomMetricsRequest(
         platform_id="plat-a",
         room_id="room-1",
@@ -270,31 +306,25 @@ async def test_tier_change_reaches_retention_after_it_comes_back(credit) -> None
     assert room.tier == pb.TIER_KEY and "FOLLOWERS_ABOVE_KEY_THRESHOLD" in room.reasons
     listed = await stub.ListKeyRooms(pb.ListKeyRoomsRequest(platform_id="plat-a"), metadata=me(config))
     assert [r.room_id for r in listed.rooms] == ["room-1"]
-    await asyncio.sleep(0.5)  # retention is down: the relay retries in the background
+    await asyncio.sleep(0.5)  # deliveries fail and are retried in the background
 
-    fake = FakeRetention()
-
-    def register(server: grpc.aio.Server) -> None:
-        retention_pb2_grpc.add_RetentionServiceServicer_to_server(fake, server)
-
-    retention_config = ServiceConfig.from_env(
-        "retention", dict(config.env, LIVETRUST_LISTEN_ADDR=f"127.0.0.1:{retention_port}")
-    )
-    definition = ServiceDefinition(
-        name="retention", service_names=("livetrust.retention.v1.RetentionService",), register=register
-    )
-    async with running(retention_config, definition):
+    async with await retention_up() as (_, address), grpc.aio.insecure_channel(address) as channel:
+        retention = retention_pb2_grpc.RetentionServiceStub(channel)
+        request = retention_pb2.GetRetentionRequest(platform_id="plat-a", artifact_id=artifact.artifact_id)
+        base = artifact.retain_until.ToDatetime(tzinfo=UTC)
         for _ in range(100):
-            if fake.calls:
+            reply = await retention.GetRetention(request, metadata=platform)
+            if reply.retain_until.ToDatetime(tzinfo=UTC) > base:
                 break
             await asyncio.sleep(0.05)
-        assert [(c.room_id, c.tier) for c in fake.calls] == [("room-1", retention_pb2.ROOM_TIER_KEY)]
-        # Leaving KEY is told too; nothing is delivered twice.
+        assert reply.retain_until.ToDatetime(tzinfo=UTC) == base + timedelta(days=365)
+        assert any("KEY_ROOM_EXTENSION" in r for r in reply.reasons)
+        # Leaving KEY is told too, and the extension is undone exactly once.
         key_room.followers = 10
         assert (await stub.RecordRoomMetrics(key_room, metadata=me(config))).room.tier == pb.TIER_STANDARD
         for _ in range(100):
-            if len(fake.calls) == 2:
+            reply = await retention.GetRetention(request, metadata=platform)
+            if reply.retain_until.ToDatetime(tzinfo=UTC) == base:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
-        assert [c.tier for c in fake.calls] == [retention_pb2.ROOM_TIER_KEY, retention_pb2.ROOM_TIER_STANDARD]
+        assert reply.retain_until.ToDatetime(tzinfo=UTC) == base

@@ -1,0 +1,767 @@
+"""The retention service's use cases: policies, artifacts and their retain_until, room tiers, holds,
+and the purge. Keyword-only methods; the servicer translates protobuf to these and back.
+
+The purge's safety: an artifact is deleted only inside a transaction that holds its row lock and has
+just re-checked, with :func:`is_purgeable`, that no hold covers it and its time has come. Placing a
+hold takes the same row lock, so no hold can slip in between the check and the delete.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from opentelemetry import metrics
+from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from livetrust.clock import Clock
+from livetrust.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, require
+from livetrust.runtime import Caller, Database, Role, append_audit, require_caller
+from livetrust.validation import check_identifier, check_not_future, check_text, page_size
+
+from . import _storage as store
+from ._policy import (
+    ContentClass,
+    Hold,
+    Mode,
+    Policy,
+    PolicyChange,
+    RetentionDecision,
+    RetentionFacts,
+    change_policy,
+    decide,
+    default_policy,
+    is_purgeable,
+    lock_policy,
+)
+from ._storage_adapters import AdapterRegistry, StorageError, uri_digest
+
+__all__ = ["ArtifactView", "PurgeReport", "RetentionService", "Scope"]
+
+_log = logging.getLogger("livetrust.retention")
+_purged = metrics.get_meter("livetrust").create_counter("livetrust.retention.purged", description="Artifacts purged")
+_purge_failures = metrics.get_meter("livetrust").create_counter(
+    "livetrust.retention.purge_failures", description="Artifacts the purge could not delete"
+)
+RETAINED, PURGING, PURGED = "RETAINED", "PURGING", "PURGED"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a hold covers: one of room, session, account, or an explicit artifact list."""
+
+    kind: str  # ROOM, SESSION, ACCOUNT, ARTIFACTS
+    value: str = ""
+    artifact_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactView:
+    artifact_id: str
+    decision: RetentionDecision
+    state: str
+    policy_version: int
+    active_hold_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeReport:
+    purged: int = 0
+    bytes_freed: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def _caller_label(caller: Caller) -> str:
+    return f"{caller.role.value}:{caller.platform_id}:{caller.key_id}"
+
+
+def _policy_of(row: store.PolicyRow | None, platform_id: str, content_class: ContentClass) -> Policy:
+    if row is None:
+        return default_policy(platform_id, content_class)
+    return Policy(
+        platform_id=row.platform_id,
+        content_class=ContentClass(row.content_class),
+        base_days=row.base_days,
+        key_room_extension_days=row.key_room_extension_days,
+        mode=Mode(row.mode),
+        version=row.version,
+        locked=row.locked,
+    )
+
+
+def _artifact_policy(row: store.ArtifactRow) -> Policy:
+    """The policy as it was when the artifact was registered (what its retention answers to)."""
+    return Policy(
+        platform_id=row.platform_id,
+        content_class=ContentClass(row.content_class),
+        base_days=row.base_days,
+        key_room_extension_days=row.extension_days,
+        mode=Mode(row.policy_mode),
+        version=row.policy_version,
+    )
+
+
+def _holds_of(session: Session, artifact_id: str) -> tuple[Hold, ...]:
+    rows = session.execute(
+        select(store.HoldRow.id, store.HoldRow.kind, store.HoldRow.placed_at, store.HoldRow.released_at)
+        .join(store.HoldCoverageRow, store.HoldCoverageRow.hold_id == store.HoldRow.id)
+        .where(store.HoldCoverageRow.artifact_id == artifact_id)
+    ).all()
+    return tuple(Hold(r.id, r.kind, r.placed_at, r.released_at) for r in rows)
+
+
+def _facts(session: Session, row: store.ArtifactRow) -> RetentionFacts:
+    return RetentionFacts(
+        ended_at=row.ended_at,
+        policy=_artifact_policy(row),
+        key_room=row.key_room,
+        promised_until=row.promised_until,
+        holds=_holds_of(session, row.id),
+    )
+
+
+def _check_platform(violations: list[FieldViolation], platform_id: str) -> None:
+    check_identifier(violations, "platform_id", platform_id)
+
+
+def _encode_cursor(retain_until: datetime, artifact_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([retain_until.isoformat(), artifact_id]).encode()).decode()
+
+
+def _decode_cursor(token: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    try:
+        when, artifact_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(when), str(artifact_id)
+    except (ValueError, TypeError):
+        raise InvalidArgument(
+            [FieldViolation("page_token", "not a page token from this service", "PAGE_TOKEN")]
+        ) from None
+
+
+class RetentionService:
+    def __init__(self, *, db: Database, clock: Clock, adapters: AdapterRegistry) -> None:
+        self._db = db
+        self._clock = clock
+        self._adapters = adapters
+
+    # --- policies -----------------------------------------------------------------------------
+
+    def _content_class(self, violations: list[FieldViolation], value: ContentClass | None) -> None:
+        if value is None:
+            violations.append(FieldViolation("content_class", "one of the content classes", "REQUIRED"))
+
+    async def upsert_policy(
+        self,
+        *,
+        platform_id: str,
+        content_class: ContentClass | None,
+        base_days: int,
+        key_room_extension_days: int,
+        mode: Mode | None,
+        reason: str,
+    ) -> tuple[Policy, datetime]:
+        caller = require_caller(Role.PLATFORM, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        self._content_class(violations, content_class)
+        check_text(violations, "reason", reason, max_length=1000, required=False)
+        require(violations)
+        assert content_class is not None
+        now = self._clock.now()
+
+        def save(session: Session) -> tuple[Policy, datetime]:
+            row = session.get(store.PolicyRow, (platform_id, content_class.value), with_for_update=True)
+            current = _policy_of(row, platform_id, content_class)
+            proposed = change_policy(
+                current,
+                PolicyChange(base_days, key_room_extension_days, mode, reason.strip()),
+                actor_is_admin=caller.role is Role.ADMIN,
+            )
+            if row is None:
+                row = store.PolicyRow(platform_id=platform_id, content_class=content_class.value)
+                session.add(row)
+            row.base_days, row.key_room_extension_days = proposed.base_days, proposed.key_room_extension_days
+            row.mode, row.locked, row.version = proposed.mode.value, proposed.locked, proposed.version
+            row.updated_at, row.updated_by, row.reason = now, _caller_label(caller), reason.strip()
+            append_audit(
+                session,
+                store.AUDIT,
+                at=now,
+                actor=_caller_label(caller),
+                action="POLICY_CHANGED",
+                subject=f"{platform_id}/{content_class.value}",
+                payload={
+                    "from": {
+                        "base_days": current.base_days,
+                        "extension": current.key_room_extension_days,
+                        "mode": current.mode.value,
+                        "version": current.version,
+                    },
+                    "to": {
+                        "base_days": proposed.base_days,
+                        "extension": proposed.key_room_extension_days,
+                        "mode": proposed.mode.value,
+                        "version": proposed.version,
+                    },
+                    "reason": reason.strip(),
+                },
+            )
+            return proposed, now
+
+        return await self._db.run(save)
+
+    async def lock(self, *, platform_id: str, content_class: ContentClass | None) -> tuple[Policy, datetime]:
+        caller = require_caller(Role.PLATFORM, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        self._content_class(violations, content_class)
+        require(violations)
+        assert content_class is not None
+        now = self._clock.now()
+
+        def save(session: Session) -> tuple[Policy, datetime]:
+            row = session.get(store.PolicyRow, (platform_id, content_class.value), with_for_update=True)
+            current = _policy_of(row, platform_id, content_class)
+            locked = lock_policy(current)
+            if locked == current:
+                return current, row.updated_at if row else now
+            if row is None:
+                row = store.PolicyRow(
+                    platform_id=platform_id,
+                    content_class=content_class.value,
+                    base_days=current.base_days,
+                    key_room_extension_days=current.key_room_extension_days,
+                    reason="",
+                )
+                session.add(row)
+            row.mode, row.locked, row.version = locked.mode.value, True, locked.version
+            row.updated_at, row.updated_by = now, _caller_label(caller)
+            append_audit(
+                session,
+                store.AUDIT,
+                at=now,
+                actor=_caller_label(caller),
+                action="POLICY_LOCKED",
+                subject=f"{platform_id}/{content_class.value}",
+                payload={"version": locked.version},
+            )
+            return locked, now
+
+        return await self._db.run(save)
+
+    async def list_policies(self, *, platform_id: str) -> list[tuple[Policy, datetime | None]]:
+        require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        require(violations)
+
+        def read(session: Session) -> list[tuple[Policy, datetime | None]]:
+            rows = {
+                r.content_class: r
+                for r in session.scalars(select(store.PolicyRow).where(store.PolicyRow.platform_id == platform_id))
+            }
+            return [
+                (_policy_of(rows.get(c.value), platform_id, c), rows[c.value].updated_at if c.value in rows else None)
+                for c in ContentClass
+            ]
+
+        return await self._db.run(read)
+
+    # --- artifacts ----------------------------------------------------------------------------
+
+    async def register_artifact(
+        self,
+        *,
+        platform_id: str,
+        room_id: str,
+        session_id: str,
+        account_id: str,
+        content_class: ContentClass | None,
+        storage_uri: str,
+        size_bytes: int,
+        ended_at: datetime | None,
+    ) -> tuple[str, datetime, bool]:
+        require_caller(Role.PLATFORM, Role.SERVICE, Role.ADMIN, platform_id=platform_id)
+        now = self._clock.now()
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        check_identifier(violations, "room_id", room_id)
+        check_identifier(violations, "session_id", session_id)
+        check_identifier(violations, "account_id", account_id)
+        self._content_class(violations, content_class)
+        check_text(violations, "storage_uri", storage_uri, max_length=1024)
+        if storage_uri.strip() and not _accepted(self._adapters, storage_uri):
+            violations.append(FieldViolation("storage_uri", "a file:// or s3:// URI", "UNSUPPORTED_SCHEME"))
+        if size_bytes < 0:
+            violations.append(FieldViolation("size_bytes", "must not be negative", "OUT_OF_RANGE"))
+        if ended_at is None:
+            violations.append(FieldViolation("ended_at", "is required", "REQUIRED"))
+        check_not_future(violations, "ended_at", ended_at, now=now, tolerance=timedelta(seconds=60))
+        require(violations)
+        assert content_class is not None and ended_at is not None
+
+        def save(session: Session) -> tuple[str, datetime, bool]:
+            existing = session.scalars(
+                select(store.ArtifactRow).where(store.ArtifactRow.storage_uri == storage_uri)
+            ).first()
+            if existing is not None:
+                if existing.platform_id != platform_id:
+                    raise AlreadyExists("this storage URI is registered by another platform", reason="URI_TAKEN")
+                return existing.id, existing.retain_until, False
+            policy = _policy_of(
+                session.get(store.PolicyRow, (platform_id, content_class.value)), platform_id, content_class
+            )
+            room = session.get(store.RoomRow, (platform_id, room_id))
+            key_room = bool(room and room.key_room)
+            decision = decide(RetentionFacts(ended_at=ended_at, policy=policy, key_room=key_room))
+            row = store.ArtifactRow(
+                id=_new_id(),
+                platform_id=platform_id,
+                room_id=room_id,
+                session_id=session_id,
+                account_id=account_id,
+                content_class=content_class.value,
+                storage_uri=storage_uri,
+                size_bytes=size_bytes,
+                ended_at=ended_at,
+                registered_at=now,
+                policy_version=policy.version,
+                policy_mode=policy.mode.value,
+                base_days=policy.base_days,
+                extension_days=policy.key_room_extension_days,
+                key_room=key_room,
+                retain_until=decision.retain_until,
+                promised_until=decision.retain_until if policy.mode is Mode.COMPLIANCE else None,
+                active_holds=0,
+                state=RETAINED,
+            )
+            session.add(row)
+            session.flush()
+            # Holds cover artifacts registered later in their scope too.
+            active = session.scalars(
+                select(store.HoldRow.id).where(
+                    store.HoldRow.platform_id == platform_id,
+                    store.HoldRow.released_at.is_(None),
+                    or_(
+                        and_(store.HoldRow.scope_type == "ROOM", store.HoldRow.scope_value == room_id),
+                        and_(store.HoldRow.scope_type == "SESSION", store.HoldRow.scope_value == session_id),
+                        and_(store.HoldRow.scope_type == "ACCOUNT", store.HoldRow.scope_value == account_id),
+                    ),
+                )
+            ).all()
+            for hold_id in active:
+                session.add(store.HoldCoverageRow(hold_id=hold_id, artifact_id=row.id))
+            row.active_holds = len(active)
+            return row.id, row.retain_until, True
+
+        try:
+            return await self._db.run(save)
+        except IntegrityError:  # the same URI registered concurrently: the first one wins
+            return await self._db.run(save)
+
+    async def get_retention(self, *, platform_id: str, artifact_id: str) -> ArtifactView:
+        require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        check_identifier(violations, "artifact_id", artifact_id)
+        require(violations)
+
+        def read(session: Session) -> ArtifactView:
+            row = session.get(store.ArtifactRow, artifact_id)
+            if row is None or row.platform_id != platform_id:
+                raise NotFound("no such artifact", reason="ARTIFACT_NOT_FOUND")
+            facts = _facts(session, row)
+            decision = decide(facts)
+            if row.retain_until > decision.retain_until:  # the stored value never shrinks silently
+                decision = RetentionDecision(
+                    row.retain_until, None if decision.purgeable_at is None else row.retain_until, decision.reasons
+                )
+            state = row.state
+            if state == RETAINED and is_purgeable(facts, now=self._clock.now()):
+                state = "PURGEABLE"
+            return ArtifactView(
+                row.id, decision, state, row.policy_version, tuple(h.hold_id for h in facts.holds if h.active)
+            )
+
+        return await self._db.run(read)
+
+    # --- tiers --------------------------------------------------------------------------------
+
+    async def set_room_tier(
+        self, *, platform_id: str, room_id: str, key: bool | None, changed_at: datetime | None, request_id: str
+    ) -> int:
+        require_caller(Role.SERVICE, Role.ADMIN)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        check_identifier(violations, "room_id", room_id)
+        check_identifier(violations, "request_id", request_id, required=False)
+        if key is None:
+            violations.append(FieldViolation("tier", "KEY, STANDARD or WATCH", "REQUIRED"))
+        require(violations)
+        assert key is not None
+        when = changed_at or self._clock.now()
+
+        def apply(session: Session) -> int:
+            room = session.get(store.RoomRow, (platform_id, room_id), with_for_update=True)
+            if room is not None and room.changed_at > when:
+                return 0  # a later change already arrived (deliveries may be retried out of order)
+            was_key = bool(room and room.key_room)
+            if room is None:
+                room = store.RoomRow(platform_id=platform_id, room_id=room_id, key_room=key, changed_at=when)
+                session.add(room)
+            room.key_room, room.changed_at = key, when
+            if key == was_key:
+                return 0
+            a = store.ArtifactRow
+            dialect = self._db.dialect
+            scope = (a.platform_id == platform_id, a.room_id == room_id, a.state != PURGED)
+            if key:
+                # Entering KEY: one set-based statement extends every artifact of the room.
+                extended = store.plus_days(a.retain_until, a.extension_days, dialect)
+                result = session.execute(
+                    update(a)
+                    .where(*scope, a.key_room.is_(False))
+                    .values(
+                        key_room=True,
+                        retain_until=extended,
+                        promised_until=case((a.policy_mode == Mode.COMPLIANCE.value, extended), else_=a.promised_until),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                return result.rowcount or 0
+            # Leaving KEY: GOVERNANCE artifacts return to their base period; what a COMPLIANCE policy
+            # promised stays promised.
+            shortened = (
+                session.execute(
+                    update(a)
+                    .where(*scope, a.key_room.is_(True), a.policy_mode == Mode.GOVERNANCE.value)
+                    .values(key_room=False, retain_until=store.plus_days(a.retain_until, -a.extension_days, dialect))
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                or 0
+            )
+            kept = (
+                session.execute(
+                    update(a)
+                    .where(*scope, a.key_room.is_(True))
+                    .values(key_room=False)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                or 0
+            )
+            return shortened + kept
+
+        return await self._db.run(apply)
+
+    # --- holds --------------------------------------------------------------------------------
+
+    async def place_hold(
+        self, *, kind: str, platform_id: str, case_ref: str, reason: str, scope: Scope | None, request_id: str
+    ) -> tuple[str, int]:
+        caller = require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        field = "case_id" if kind == "LEGAL" else "event_ref"
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        check_text(violations, field, case_ref, max_length=200)
+        check_text(violations, "reason", reason, max_length=1000)
+        check_identifier(violations, "request_id", request_id, required=False)
+        if scope is None:
+            violations.append(
+                FieldViolation("scope", "one of room_id, session_id, account_id, artifact_ids", "REQUIRED")
+            )
+        elif scope.kind == "ARTIFACTS":
+            if not scope.artifact_ids or len(scope.artifact_ids) > 1000:
+                violations.append(FieldViolation("artifact_ids", "1 to 1,000 ids", "OUT_OF_RANGE"))
+            for i, artifact_id in enumerate(scope.artifact_ids):
+                check_identifier(violations, f"artifact_ids.ids[{i}]", artifact_id)
+        else:
+            check_identifier(violations, scope.kind.lower() + "_id", scope.value)
+        require(violations)
+        assert scope is not None
+        now = self._clock.now()
+
+        def place(session: Session) -> tuple[str, int]:
+            if request_id:
+                earlier = session.scalars(
+                    select(store.HoldRow).where(
+                        store.HoldRow.platform_id == platform_id, store.HoldRow.request_id == request_id
+                    )
+                ).first()
+                if earlier is not None:
+                    covered = (
+                        session.scalar(
+                            select(func.count())
+                            .select_from(store.HoldCoverageRow)
+                            .where(store.HoldCoverageRow.hold_id == earlier.id)
+                        )
+                        or 0
+                    )
+                    return earlier.id, covered
+            hold = store.HoldRow(
+                id=_new_id(),
+                platform_id=platform_id,
+                kind=kind,
+                case_ref=case_ref.strip(),
+                reason=reason.strip(),
+                scope_type=scope.kind,
+                scope_value=scope.value,
+                request_id=request_id or None,
+                placed_at=now,
+                release_reason="",
+            )
+            session.add(hold)
+            session.flush()
+            a = store.ArtifactRow
+            where = [a.platform_id == platform_id, a.state != PURGED]
+            if scope.kind == "ARTIFACTS":
+                found = set(session.scalars(select(a.id).where(*where, a.id.in_(scope.artifact_ids))))
+                missing = [i for i in scope.artifact_ids if i not in found]
+                if missing:
+                    raise NotFound(
+                        f"{len(missing)} artifact(s) not found or already purged",
+                        reason="ARTIFACT_NOT_FOUND",
+                        metadata={"first_missing": missing[0]},
+                    )
+                where.append(a.id.in_(scope.artifact_ids))
+            else:
+                column = {"ROOM": a.room_id, "SESSION": a.session_id, "ACCOUNT": a.account_id}[scope.kind]
+                where.append(column == scope.value)
+            # Set-based: cover and count in two statements, whatever the scope's size. The UPDATE takes
+            # the row locks the purge takes before it deletes anything.
+            session.execute(
+                insert(store.HoldCoverageRow).from_select(
+                    ["hold_id", "artifact_id"], select(literal_id(hold.id), a.id).where(*where)
+                )
+            )
+            covered = (
+                session.execute(
+                    update(a)
+                    .where(*where)
+                    .values(active_holds=a.active_holds + 1)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                or 0
+            )
+            append_audit(
+                session,
+                store.AUDIT,
+                at=now,
+                actor=_caller_label(caller),
+                action=f"{kind}_HOLD_PLACED",
+                subject=hold.id,
+                payload={"case": case_ref.strip(), "scope": scope.kind, "covered": covered},
+            )
+            return hold.id, covered
+
+        try:
+            return await self._db.run(place)
+        except IntegrityError:  # the same request_id raced in
+            return await self._db.run(place)
+
+    async def release_holds(self, *, platform_id: str, hold_id: str, case_id: str, reason: str) -> list[str]:
+        caller = require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        if not hold_id and not case_id:
+            violations.append(FieldViolation("target", "hold_id or case_id is required", "REQUIRED"))
+        check_text(violations, "reason", reason, max_length=1000)
+        require(violations)
+        now = self._clock.now()
+
+        def release(session: Session) -> list[str]:
+            query = select(store.HoldRow).where(
+                store.HoldRow.platform_id == platform_id, store.HoldRow.released_at.is_(None)
+            )
+            query = (
+                query.where(store.HoldRow.id == hold_id) if hold_id else query.where(store.HoldRow.case_ref == case_id)
+            )
+            holds = session.scalars(query.with_for_update()).all()
+            if not holds:
+                raise NotFound("no active hold matches", reason="HOLD_NOT_FOUND")
+            for hold in holds:
+                hold.released_at, hold.release_reason = now, reason.strip()
+                covered = select(store.HoldCoverageRow.artifact_id).where(store.HoldCoverageRow.hold_id == hold.id)
+                a = store.ArtifactRow
+                session.execute(
+                    update(a)
+                    .where(a.id.in_(covered))
+                    .values(active_holds=a.active_holds - 1)
+                    .execution_options(synchronize_session=False)
+                )
+                if hold.kind == "EVENT":
+                    # The event is over: each covered artifact must now be kept a full period again.
+                    for row in session.scalars(select(a).where(a.id.in_(covered), a.state != PURGED)):
+                        decision = decide(_facts(session, row))
+                        row.retain_until = max(row.retain_until, decision.retain_until)
+                        if row.policy_mode == Mode.COMPLIANCE.value:
+                            row.promised_until = row.retain_until
+                append_audit(
+                    session,
+                    store.AUDIT,
+                    at=now,
+                    actor=_caller_label(caller),
+                    action=f"{hold.kind}_HOLD_RELEASED",
+                    subject=hold.id,
+                    payload={"reason": reason.strip()},
+                )
+            return [h.id for h in holds]
+
+        return await self._db.run(release)
+
+    # --- purge --------------------------------------------------------------------------------
+
+    def _purge_filter(self, platform_id: str, as_of: datetime) -> list[Any]:
+        a = store.ArtifactRow
+        return [a.platform_id == platform_id, a.state == RETAINED, a.active_holds == 0, a.retain_until <= as_of]
+
+    async def plan_purge(
+        self, *, platform_id: str, as_of: datetime | None, page_size_requested: int, page_token: str
+    ) -> tuple[list[store.ArtifactRow], str, int, int]:
+        require_caller(Role.PLATFORM, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        size = page_size(violations, "page_size", page_size_requested)
+        require(violations)
+        cursor = _decode_cursor(page_token)
+        when = as_of or self._clock.now()
+        a = store.ArtifactRow
+
+        def read(session: Session) -> tuple[list[store.ArtifactRow], str, int, int]:
+            where = self._purge_filter(platform_id, when)
+            query = select(a).where(*where)
+            if cursor is not None:
+                query = query.where(
+                    or_(a.retain_until > cursor[0], and_(a.retain_until == cursor[0], a.id > cursor[1]))
+                )
+            rows = session.scalars(query.order_by(a.retain_until, a.id).limit(size + 1)).all()
+            total, total_bytes = session.execute(
+                select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
+            ).one()
+            token = _encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
+            return list(rows[:size]), token, int(total), int(total_bytes)
+
+        return await self._db.run(read)
+
+    def _purge_one(self, session: Session, artifact_id: str, now: datetime) -> tuple[str, int]:
+        """Re-check and delete one artifact under its row lock; returns (outcome, bytes)."""
+        row = session.get(store.ArtifactRow, artifact_id, with_for_update=True)
+        if row is None or row.state == PURGED:
+            return "skipped", 0
+        adapter = self._adapters.for_uri(row.storage_uri)
+        if not is_purgeable(_facts(session, row), now=now):
+            if row.state == PURGING and not adapter.exists(row.storage_uri):
+                pass  # deleted by a run that crashed before recording it: record it now (below)
+            else:
+                row.state = RETAINED  # a hold arrived, or the period was extended, since planning
+                return "skipped", 0
+        adapter.delete(row.storage_uri)  # idempotent: a resumed run may delete what is already gone
+        row.state = PURGED
+        session.add(
+            store.TombstoneRow(
+                artifact_id=row.id,
+                platform_id=row.platform_id,
+                content_class=row.content_class,
+                purged_at=now,
+                policy=f"{row.content_class}/{row.policy_mode}",
+                policy_version=row.policy_version,
+                storage_uri_sha256=uri_digest(row.storage_uri),
+                size_bytes=row.size_bytes,
+            )
+        )
+        return "purged", row.size_bytes
+
+    async def execute_purge(self, *, platform_id: str, limit: int) -> PurgeReport:
+        require_caller(Role.PLATFORM, Role.ADMIN, Role.SERVICE, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        if limit < 0:
+            violations.append(FieldViolation("limit", "must not be negative", "OUT_OF_RANGE"))
+        require(violations)
+        return await self.purge(platform_id=platform_id, limit=limit or 1000)
+
+    async def purge(self, *, platform_id: str | None, limit: int) -> PurgeReport:
+        """Resume what a crashed run left PURGING, then mark and delete due artifacts, each in its own
+        locked transaction. Safe to run twice at once and to kill at any point."""
+        now = self._clock.now()
+        a = store.ArtifactRow
+
+        def pick(session: Session) -> list[str]:
+            scope = [a.platform_id == platform_id] if platform_id else []
+            leftover = list(session.scalars(select(a.id).where(*scope, a.state == PURGING).limit(limit)))
+            due = select(a.id).where(*scope, a.state == RETAINED, a.active_holds == 0, a.retain_until <= now)
+            fresh = list(session.scalars(due.order_by(a.retain_until, a.id).limit(max(0, limit - len(leftover)))))
+            if fresh:
+                session.execute(
+                    update(a)
+                    .where(a.id.in_(fresh), a.state == RETAINED)
+                    .values(state=PURGING)
+                    .execution_options(synchronize_session=False)
+                )
+            return leftover + fresh
+
+        ids = await self._db.run(pick)
+        report = {"purged": 0, "bytes": 0, "skipped": 0, "failed": 0}
+        for artifact_id in ids:
+            try:
+                outcome, size = await self._db.run(lambda s, i=artifact_id: self._purge_one(s, i, now))
+            except StorageError as exc:
+                _log.warning("purge could not delete", extra={"artifact_id": artifact_id, "retryable": exc.retryable})
+                _purge_failures.add(1)
+                report["failed"] += 1
+                continue
+            report[outcome] += 1
+            report["bytes"] += size
+        _purged.add(report["purged"])
+        return PurgeReport(report["purged"], report["bytes"], report["skipped"], report["failed"])
+
+    async def list_tombstones(
+        self, *, platform_id: str, page_size_requested: int, page_token: str
+    ) -> tuple[list[store.TombstoneRow], str]:
+        require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        violations: list[FieldViolation] = []
+        _check_platform(violations, platform_id)
+        size = page_size(violations, "page_size", page_size_requested)
+        require(violations)
+        cursor = _decode_cursor(page_token)
+        t = store.TombstoneRow
+
+        def read(session: Session) -> tuple[list[store.TombstoneRow], str]:
+            query = select(t).where(t.platform_id == platform_id)
+            if cursor is not None:
+                query = query.where(
+                    or_(t.purged_at > cursor[0], and_(t.purged_at == cursor[0], t.artifact_id > cursor[1]))
+                )
+            rows = session.scalars(query.order_by(t.purged_at, t.artifact_id).limit(size + 1)).all()
+            token = _encode_cursor(rows[size - 1].purged_at, rows[size - 1].artifact_id) if len(rows) > size else ""
+            return list(rows[:size]), token
+
+        return await self._db.run(read)
+
+
+def _new_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def literal_id(value: str) -> Any:
+    from sqlalchemy import literal
+
+    return literal(value)
+
+
+def _accepted(adapters: AdapterRegistry, uri: str) -> bool:
+    try:
+        adapters.for_uri(uri)
+    except StorageError:
+        return False
+    return True
