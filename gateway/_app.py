@@ -121,10 +121,11 @@ def build_gateway(
         names_by_backend[name] = (*names_by_backend.get(name, ()), svc)
 
     def register(server: grpc.aio.Server) -> None:
-        if "identity" in backends and "blacklist" in backends:
+        if {"identity", "blacklist", "credit"} <= backends.keys():
             flows = ComplianceFlows(
                 identity=backends["identity"].channel,
                 blacklist=backends["blacklist"].channel,
+                credit=backends["credit"].channel,
                 caller_metadata=caller_metadata,
                 clock=clock,
                 call_timeout_seconds=timeout,

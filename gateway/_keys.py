@@ -24,6 +24,8 @@ __all__ = ["ApiKey", "KeyRing", "create_key", "list_keys", "metadata", "revoke_k
 metadata = make_metadata()
 _log = logging.getLogger("livetrust.gateway.keys")
 _PREFIX = "lt"
+#: Roles an API key may carry (SERVICE is for livetrust's own services, never a key).
+KEY_ROLES = (Role.PLATFORM.value, Role.REVIEWER.value, Role.ADMIN.value)
 
 
 class Base(DeclarativeBase):
@@ -102,8 +104,8 @@ def create_key(
     """A new key; the token is returned once and never stored (only its SHA-256 is)."""
     violations: list[FieldViolation] = []
     check_identifier(violations, "platform", platform_id)
-    if role not in Role.__members__:
-        violations.append(FieldViolation("role", f"one of {', '.join(Role.__members__)}", "UNKNOWN_ROLE"))
+    if role not in KEY_ROLES:
+        violations.append(FieldViolation("role", f"one of {', '.join(KEY_ROLES)}", "UNKNOWN_ROLE"))
     require(violations)
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     row = ApiKeyRow(

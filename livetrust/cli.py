@@ -11,7 +11,7 @@ from pathlib import Path
 from alembic import command
 
 from livetrust.clock import SystemClock
-from livetrust.runtime import Database, Role, ServiceConfig, alembic_config, migrate, serve
+from livetrust.runtime import Database, ServiceConfig, alembic_config, migrate, serve
 
 from ._parts import PARTS, load_part
 
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="API keys of the gateway").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create a key (printed once, as the last word)")
     create.add_argument("--platform", required=True)
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--role", required=True, choices=["PLATFORM", "REVIEWER", "ADMIN"])
     create.add_argument("--rate", type=float, help="requests per second (default: the gateway's)")
     create.add_argument("--burst", type=int, help="burst size (default: the gateway's)")
     create.add_argument("--data-dir")

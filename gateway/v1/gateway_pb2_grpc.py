@@ -64,7 +64,7 @@ class ComplianceGatewayServicer:
 
     def PreBroadcastCheck(self, request, context):
         """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
-        blacklisted, and (as the credit service lands) no restriction on going live.
+        blacklisted, and the account's credit entitlements allow going live.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

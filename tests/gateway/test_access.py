@@ -182,3 +182,23 @@ def _now():
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+async def test_public_credit_status_needs_no_key(suite) -> None:
+    from livetrust.credit.v1 import credit_pb2, credit_pb2_grpc
+
+    credit = credit_pb2_grpc.CreditServiceStub(suite.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await credit.GetPublicCreditStatus(credit_pb2.GetPublicCreditStatusRequest(platform_id="p", account_id="a"))
+    assert unknown.value.code() is grpc.StatusCode.NOT_FOUND  # reached the service: no key was needed
+    with pytest.raises(grpc.aio.AioRpcError) as private:
+        await credit.GetCreditScore(credit_pb2.GetCreditScoreRequest(platform_id="p", account_id="a"))
+    assert private.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_service_role_cannot_be_an_api_key(tmp_path) -> None:
+    from livetrust.errors import InvalidArgument
+    from tests.conftest import gateway_key
+
+    with pytest.raises(InvalidArgument):
+        gateway_key(f"sqlite:///{tmp_path / 'g.db'}", role="SERVICE")

@@ -156,3 +156,47 @@ async def test_a_dead_backend_is_unavailable_within_the_deadline_and_recovers(su
 
 
 from tests.identity.test_http_provider import simulator  # noqa: E402, F401  (fixture)
+
+
+async def test_pre_broadcast_check_consults_credit(suite) -> None:
+    from livetrust.credit.v1 import credit_pb2, credit_pb2_grpc
+
+    flows = gateway_pb2_grpc.ComplianceGatewayStub(suite.channel)
+    identity = identity_pb2_grpc.IdentityServiceStub(suite.channel)
+    credit = credit_pb2_grpc.CreditServiceStub(suite.channel)
+    key = suite.key("plat-a")
+    await flows.CheckRegistration(registration(ADULT), metadata=key, timeout=5)
+    await identity.RecordBroadcastCheck(
+        identity_pb2.RecordBroadcastCheckRequest(
+            platform_id="plat-a",
+            account_id="acct-1",
+            session_id="s-1",
+            passed=True,
+            method=identity_pb2.BROADCAST_CHECK_METHOD_LIVENESS,
+        ),
+        metadata=key,
+    )
+    check = pb.PreBroadcastCheckRequest(platform_id="plat-a", account_id="acct-1", session_id="s-1")
+    assert (await flows.PreBroadcastCheck(check, metadata=key, timeout=5)).verdict == pb.BROADCAST_VERDICT_ALLOW
+    from google.protobuf import timestamp_pb2
+
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    notices = [
+        credit_pb2.CreditEvent(
+            event_id=f"n-{i}",
+            platform_id="plat-a",
+            account_id="acct-1",
+            occurred_at=now,
+            regulator_notice=credit_pb2.RegulatorNotice(severity=credit_pb2.SEVERITY_SEVERE, authority="SAMR"),
+        )
+        for i in range(10)
+    ]
+    await credit.RecordEvents(credit_pb2.RecordEventsRequest(events=notices), metadata=key)
+    entitlements = await credit.GetEntitlements(
+        credit_pb2.GetEntitlementsRequest(platform_id="plat-a", account_id="acct-1"), metadata=key
+    )
+    assert not entitlements.entitlements.go_live
+    denied = await flows.PreBroadcastCheck(check, metadata=key, timeout=5)
+    assert denied.verdict == pb.BROADCAST_VERDICT_DENY
+    assert denied.reasons[0].startswith("CREDIT_BAND_") and denied.reasons[0].endswith("_NO_GO_LIVE")
