@@ -173,7 +173,9 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="db")
-        self._heads = frozenset(ScriptDirectory.from_config(alembic_config(migrations_dir, self.url)).get_heads())
+        script = ScriptDirectory.from_config(alembic_config(migrations_dir, self.url))
+        self._heads = frozenset(script.get_heads())
+        self._known = frozenset(revision.revision for revision in script.walk_revisions())
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

@@ -45,3 +45,23 @@ async def test_not_serving_until_migrated(database_url: str, make_env) -> None:
         assert part.migrations_dir is not None
         await asyncio.to_thread(migrate, part.migrations_dir, database_url)
         await wait_serving(address, "livetrust.credit.v1.CreditService", within=5)
+
+
+def test_readiness_accepts_a_schema_ahead_of_the_code_but_not_behind(database_url: str) -> None:
+    """A newer release's migration (unknown here) leaves old replicas ready: migrations only expand."""
+    from livetrust.runtime import Database
+
+    part = load_part("credit")
+    db = Database(database_url, migrations_dir=part.migrations_dir, pool_size=1)
+    try:
+        assert not db.check_ready_sync()  # empty: behind the head
+        migrate(part.migrations_dir, database_url)
+        assert db.check_ready_sync()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'from_a_newer_release'"))
+        assert db.check_ready_sync()
+        with db.engine.begin() as conn:  # behind: a known, older revision (the baseline)
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = '4d86ad258e27'"))
+        assert not db.check_ready_sync()
+    finally:
+        db.close()
