@@ -75,6 +75,8 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
     )
     policy_json = env.get("LIVETRUST_CREDIT_TIER_POLICY")
     tier_policy = TierPolicy.from_dict(json.loads(policy_json)) if policy_json else TierPolicy.default()
+    if problems := tier_policy.validate():
+        raise ValueError(f"LIVETRUST_CREDIT_TIER_POLICY is invalid: {problems}")
     service = CreditService(db=db, clock=clock, tier_policy=tier_policy, relay=relay)
 
     def register(server: grpc.aio.Server) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from livetrust.runtime import Database, ServiceConfig
+from livetrust.runtime import Database, ServiceConfig, configure_logging
 
 from ._app import MIGRATIONS_DIR, build_retention_service
 from ._service import PurgeReport
@@ -16,6 +16,7 @@ def purge_command(config: ServiceConfig, *, platform_id: str | None, batch: int 
     """Purge everything due (all platforms unless one is named), batch by batch, as the CronJob runs it.
     Returns (no failures, a one-line report)."""
     assert config.database_url is not None
+    configure_logging("retention", config.env)  # the CronJob's warnings go out as JSON like the service's
     db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=2)
 
     async def run() -> PurgeReport:
