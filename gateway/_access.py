@@ -46,6 +46,7 @@ _BLACKLIST = "livetrust.blacklist.v1.BlacklistService"
 _GATEWAY = "livetrust.gateway.v1.ComplianceGateway"
 _CREDIT = "livetrust.credit.v1.CreditService"
 _RETENTION = "livetrust.retention.v1.RetentionService"
+_ENFORCEMENT = "livetrust.credit.v1.EnforcementService"
 
 #: Every RPC reachable through the gateway. An RPC missing here is refused (and fails the build:
 #: a test walks every method found by reflection).
@@ -98,6 +99,17 @@ ACCESS_RULES: dict[str, AccessRule] = {
             "RecordRoomMetrics": AccessRule(PLATFORM),
             "GetRoomTier": AccessRule(PLATFORM_OR_REVIEWER),
             "ListKeyRooms": AccessRule(PLATFORM_OR_REVIEWER),
+        },
+    ),
+    **_rules(
+        _ENFORCEMENT,
+        {
+            "ApplyMeasure": AccessRule(PLATFORM_OR_REVIEWER),
+            "LiftMeasure": AccessRule(PLATFORM_OR_REVIEWER),
+            "ListMeasures": AccessRule(PLATFORM_OR_REVIEWER),
+            "GetActiveRestrictions": AccessRule(PLATFORM_OR_REVIEWER),
+            # A platform exports its own; reviewers any platform's.
+            "ExportRegulatorReport": AccessRule(PLATFORM_OR_REVIEWER),
         },
     ),
     **_rules(

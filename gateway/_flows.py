@@ -19,7 +19,7 @@ from opentelemetry import metrics
 from livetrust.blacklist.v1 import blacklist_pb2, blacklist_pb2_grpc
 from livetrust.clock import Clock
 from livetrust.common.v1 import common_pb2
-from livetrust.credit.v1 import credit_pb2, credit_pb2_grpc
+from livetrust.credit.v1 import enforcement_pb2, enforcement_pb2_grpc
 from livetrust.errors import Unavailable
 from livetrust.identity.v1 import identity_pb2, identity_pb2_grpc
 from livetrust.runtime import outbound_timeout, status_for_error
@@ -78,7 +78,7 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
     ) -> None:
         self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
         self._blacklist = blacklist_pb2_grpc.BlacklistServiceStub(blacklist)
-        self._credit = credit_pb2_grpc.CreditServiceStub(credit)
+        self._enforcement = enforcement_pb2_grpc.EnforcementServiceStub(credit)
         self._metadata = caller_metadata
         self._clock = clock
         self._cap = call_timeout_seconds
@@ -174,14 +174,16 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
             self._identity.CheckEligibility,
             identity_pb2.CheckEligibilityRequest(platform_id=request.platform_id, account_id=request.account_id),
         )
-        entitlements_call = self._call(
+        restrictions_call = self._call(
             context,
             "credit",
-            self._credit.GetEntitlements,
-            credit_pb2.GetEntitlementsRequest(platform_id=request.platform_id, account_id=request.account_id),
+            self._enforcement.GetActiveRestrictions,
+            enforcement_pb2.GetActiveRestrictionsRequest(
+                platform_id=request.platform_id, account_id=request.account_id
+            ),
         )
-        eligibility, check, entitlements = await asyncio.gather(
-            eligibility_call, self._broadcast_check(context, request), entitlements_call
+        eligibility, check, restrictions = await asyncio.gather(
+            eligibility_call, self._broadcast_check(context, request), restrictions_call
         )
         reasons: list[str] = []
         if eligibility.eligibility != identity_pb2.ELIGIBILITY_ELIGIBLE:
@@ -194,8 +196,10 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
             reasons.append("BROADCAST_CHECK_STALE")
         if eligibility.subject_digest and await self._blacklisted(context, eligibility.subject_digest):
             reasons.append("BLACKLISTED")
-        if not entitlements.entitlements.go_live:
-            reasons.append(f"CREDIT_BAND_{entitlements.entitlements.band}_NO_GO_LIVE")
+        if not restrictions.go_live:  # enforcement measures and the credit band, merged by credit
+            reasons.extend(
+                r for r in restrictions.reasons if "NO_PROMOTION" not in r and r != "MEASURE_TRAFFIC_RESTRICTION"
+            )
         response = pb.PreBroadcastCheckResponse(
             verdict=pb.BROADCAST_VERDICT_DENY if reasons else pb.BROADCAST_VERDICT_ALLOW, reasons=reasons or ["OK"]
         )

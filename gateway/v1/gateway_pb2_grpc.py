@@ -64,7 +64,7 @@ class ComplianceGatewayServicer:
 
     def PreBroadcastCheck(self, request, context):
         """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
-        blacklisted, and the account's credit entitlements allow going live.
+        blacklisted, no enforcement measure against going live, and the credit band allows it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

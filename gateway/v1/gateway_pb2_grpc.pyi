@@ -40,7 +40,7 @@ class ComplianceGatewayStub:
     """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline."""
     PreBroadcastCheck: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PreBroadcastCheckRequest, _gateway_pb2.PreBroadcastCheckResponse]
     """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
-    blacklisted, and the account's credit entitlements allow going live.
+    blacklisted, no enforcement measure against going live, and the credit band allows it.
     """
 
 @_typing.type_check_only
@@ -55,7 +55,7 @@ class ComplianceGatewayAsyncStub(ComplianceGatewayStub):
     """At sign-up: identity verification and eligibility, then the blacklist, in one call under one deadline."""
     PreBroadcastCheck: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PreBroadcastCheckRequest, _gateway_pb2.PreBroadcastCheckResponse]  # type: ignore[assignment]
     """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
-    blacklisted, and the account's credit entitlements allow going live.
+    blacklisted, no enforcement measure against going live, and the credit band allows it.
     """
 
 class ComplianceGatewayServicer(metaclass=_abc_1.ABCMeta):
@@ -79,7 +79,7 @@ class ComplianceGatewayServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.PreBroadcastCheckResponse, _abc.Awaitable[_gateway_pb2.PreBroadcastCheckResponse]]:
         """Before a broadcast: identity current, consent where needed, the on-camera check recorded, not
-        blacklisted, and the account's credit entitlements allow going live.
+        blacklisted, no enforcement measure against going live, and the credit band allows it.
         """
 
 def add_ComplianceGatewayServicer_to_server(servicer: ComplianceGatewayServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -83,12 +83,13 @@ def verify_caller(token: str, secret: bytes, *, now: datetime) -> Caller:
 
 
 def require_caller(*roles: Role, platform_id: str | None = None) -> Caller:
-    """The current caller, if it has one of ``roles``; a PLATFORM caller must also own ``platform_id``."""
+    """The current caller, if it has one of ``roles``; a PLATFORM caller must also own ``platform_id``, and a
+    SERVICE caller acts for the platform its token names."""
     caller = current_caller.get()
     if caller is None:
         raise Unauthenticated("this call needs an authenticated caller", reason="NO_CALLER")
     if roles and caller.role not in roles:
         raise PermissionDenied(f"role {caller.role.value} may not do this", reason="ROLE_NOT_ALLOWED")
-    if platform_id is not None and caller.role is Role.PLATFORM and caller.platform_id != platform_id:
+    if platform_id is not None and caller.role in (Role.PLATFORM, Role.SERVICE) and caller.platform_id != platform_id:
         raise PermissionDenied("a platform may only act for itself", reason="OTHER_PLATFORM")
     return caller

@@ -29,6 +29,7 @@ from livetrust.errors import (
     FailedPrecondition,
     FieldViolation,
     NotFound,
+    PermissionDenied,
     PreconditionViolation,
     require,
 )
@@ -237,7 +238,10 @@ class BlacklistService:
         permanent: bool,
         request_id: str,
     ) -> EntryView:
-        caller = require_caller(Role.PLATFORM, Role.ADMIN, platform_id=platform_id)
+        # SERVICE: credit's enforcement ladder reporting a ban for the platform named in its token.
+        caller = require_caller(Role.PLATFORM, Role.ADMIN, Role.SERVICE, platform_id=platform_id)
+        if caller.role is Role.SERVICE and caller.platform_id != platform_id:
+            raise PermissionDenied("a service acts for the platform it names", reason="OTHER_PLATFORM")
         now = self._clock.now()
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 
+from livetrust.blacklist.v1 import blacklist_pb2, blacklist_pb2_grpc
 from livetrust.clock import Clock, SystemClock
 from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
 from livetrust.runtime import (
@@ -28,15 +29,20 @@ from livetrust.runtime import (
 )
 
 from . import _storage as store
+from ._enforcement import PLACE_LEGAL_HOLD, SUBMIT_BLACKLIST_ENTRY, EnforcementService
+from ._enforcement_servicer import EnforcementServicer
+from ._ladder import Ladder
 from ._service import SET_ROOM_TIER, CreditService
 from ._servicer import CreditServicer
 from ._tiering import TierPolicy
-from .v1 import credit_pb2, credit_pb2_grpc
+from .v1 import credit_pb2, credit_pb2_grpc, enforcement_pb2, enforcement_pb2_grpc
 
 __all__ = ["MIGRATIONS_DIR", "SERVICE_NAMES", "build_service"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SERVICE_NAMES = tuple(s.full_name for s in credit_pb2.DESCRIPTOR.services_by_name.values())
+SERVICE_NAMES = tuple(
+    s.full_name for module in (credit_pb2, enforcement_pb2) for s in module.DESCRIPTOR.services_by_name.values()
+)
 _log = logging.getLogger("livetrust.credit")
 
 
@@ -53,6 +59,8 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
     db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=config.db_pool_size)
     retention_channel = open_channel(service_address("retention", env), env=env)
     retention = retention_pb2_grpc.RetentionServiceStub(retention_channel)
+    blacklist_channel = open_channel(service_address("blacklist", env), env=env)
+    blacklist = blacklist_pb2_grpc.BlacklistServiceStub(blacklist_channel)
     timeout = float(env.get("LIVETRUST_CREDIT_CALL_TIMEOUT_SECONDS", 5.0))
     secret = config.caller_secret or b""
 
@@ -65,10 +73,26 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
             request, timeout=timeout, metadata=service_caller_metadata(secret, now, request.platform_id)
         )
 
+    async def submit_blacklist_entry(payload: bytes, idempotency_key: str) -> None:
+        request = blacklist_pb2.SubmitEntryRequest.FromString(payload)
+        request.request_id = idempotency_key  # the blacklist returns the first entry for a resend
+        metadata = service_caller_metadata(secret, SystemClock().now(), request.platform_id)
+        await blacklist.SubmitEntry(request, timeout=timeout, metadata=metadata)
+
+    async def place_legal_hold(payload: bytes, idempotency_key: str) -> None:
+        request = retention_pb2.PlaceLegalHoldRequest.FromString(payload)
+        request.request_id = idempotency_key
+        metadata = service_caller_metadata(secret, SystemClock().now(), request.platform_id)
+        await retention.PlaceLegalHold(request, timeout=timeout, metadata=metadata)
+
     relay = OutboxRelay(
         db=db,
         table=store.OUTBOX,
-        deliverers={SET_ROOM_TIER: set_room_tier},
+        deliverers={
+            SET_ROOM_TIER: set_room_tier,
+            SUBMIT_BLACKLIST_ENTRY: submit_blacklist_entry,
+            PLACE_LEGAL_HOLD: place_legal_hold,
+        },
         clock=SystemClock(),  # retry timing is operational: real time, whatever clock the domain is given
         interval_seconds=float(env.get("LIVETRUST_OUTBOX_INTERVAL_SECONDS", 0.5)),
         max_backoff_seconds=float(env.get("LIVETRUST_OUTBOX_MAX_BACKOFF_SECONDS", 30)),
@@ -78,9 +102,15 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
     if problems := tier_policy.validate():
         raise ValueError(f"LIVETRUST_CREDIT_TIER_POLICY is invalid: {problems}")
     service = CreditService(db=db, clock=clock, tier_policy=tier_policy, relay=relay)
+    ladder_json = env.get("LIVETRUST_CREDIT_LADDER")
+    ladder = Ladder.from_dict(json.loads(ladder_json)) if ladder_json else Ladder()
+    if problems := ladder.validate():
+        raise ValueError(f"LIVETRUST_CREDIT_LADDER is invalid: {problems}")
+    enforcement = EnforcementService(db=db, clock=clock, ladder=ladder, credit=service, relay=relay)
 
     def register(server: grpc.aio.Server) -> None:
         credit_pb2_grpc.add_CreditServiceServicer_to_server(CreditServicer(service), server)
+        enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server(EnforcementServicer(enforcement), server)
 
     async def deliver_outbox(_: LivetrustServer) -> None:
         await relay.run()
@@ -95,6 +125,7 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
 
     async def close() -> None:
         await retention_channel.close()
+        await blacklist_channel.close()
         db.close()
 
     return ServiceDefinition(

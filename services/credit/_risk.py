@@ -9,7 +9,8 @@ gets a reminder before it is shown.
 Everything a platform may tune (lexicons, thresholds, severities, measures, prompt texts) is the versioned
 :class:`RiskRules`, loaded by default from the packaged ``risk_rules.json``. Terms are matched by one
 Aho-Corasick automaton per text view, after normalisation (NFKC folds full-width forms, case is folded,
-invisible characters are dropped); offsets always point back into the original text.
+invisible characters, decorative symbols and spaces inside CJK words are dropped); offsets always point back into
+the original text.
 """
 
 from __future__ import annotations
@@ -321,7 +322,7 @@ class RiskRules:
             if not lex.terms:
                 out.append(f"lexicons[{i}].terms: must not be empty")
             for term in lex.terms:
-                if not _normalise(term.replace(NUMBER_PLACEHOLDER, "0"))[0].strip():
+                if not _View(term.replace(NUMBER_PLACEHOLDER, "0")).text.strip():
                     out.append(f"lexicons[{i}].terms: {term!r} is empty once normalised")
                 elif term.replace(NUMBER_PLACEHOLDER, "").strip() == "":
                     out.append(f"lexicons[{i}].terms: {term!r} is only a number")
@@ -480,50 +481,143 @@ def _enum_map(value: object, path: str, kind: type[_E]) -> dict[str, _E]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Normalisation: one table-driven pass that keeps length (the common case), else a per-character pass that records
-# where every normalised character came from.
+# Normalisation. Three views of each text, each a rewrite of the one before with a way back:
+#   norm     NFKC, case folded; character for character in the common case, else with an index per character;
+#   squeezed without invisible characters, decorative symbols ("薇❤信") and spaces inside CJK words ("V 信");
+#   masked   every number (digits, Chinese numerals, English number words) one placeholder, for "最后{n}分钟".
+# Terms and phone numbers are matched on the squeezed view (whose squeeze never joins two numerals), number
+# patterns on the masked one.
 
 _FOLD: dict[int, str] = {cp: chr(cp - 0xFEE0).lower() for cp in range(0xFF01, 0xFF5F)}
 _FOLD.update({cp: chr(cp + 32) for cp in range(ord("A"), ord("Z") + 1)})
-_FOLD.update({0x3000: " ", ord("\t"): " ", ord("\r"): " ", 0x00A0: " "})
-# Zero-width characters hide nothing from a viewer but split "微\u200b信" for a naive matcher.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+_FOLD.update({0x3000: " ", ord("\t"): " ", ord("\r"): " ", 0x00A0: " ", 0x2795: "+"})  # 0x2795: heavy plus sign
+
+# Chinese numerals spoken or typed in place of digits ("一三八", "幺" for 1 on the phone, the financial forms).
+_NUMERAL_DIGITS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
+_TO_DIGIT = str.maketrans(_NUMERAL_DIGITS, "00" + "123456789" + "1" + "123456789")
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+# Zero-width characters, variation selectors and decorative symbols hide nothing from a viewer but split a word
+# for a naive matcher; spaces between a CJK character (not a numeral: "一三八 一二三四" stays grouped) and a
+# CJK character or Latin letter are not word breaks in Chinese.
+_SQUEEZE = re.compile(
+    "[\u200b-\u200d\u2060\ufeff\u00ad\ufe00-\ufe0f\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff"
+    "\U0001f000-\U0001faff]+"
+    f"|(?<=[{_CJK}])(?<![{_NUMERAL_DIGITS}])\\s+(?=[{_CJK}a-z])"
+    f"|(?<=[{_CJK}a-z])\\s+(?=[{_CJK}])(?![{_NUMERAL_DIGITS}])"
+)
+# A number of any spelling, with the spaces around it, becomes one placeholder in the masked view so that
+# "最后{n}分钟" matches "最后3分钟", "最后 10 分钟", "最后三分钟" and "last five minutes" alike.
+_NUMBER_RUN = re.compile(
+    f"\\s*(?:[0-9{_NUMERAL_DIGITS}十百千万两]+(?:[.,][0-9]+)*"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|sixty)\b)\s*"
+)
+_PLACEHOLDER = "#"
 
 
 def _normalise(text: str) -> tuple[str, list[int] | None]:
-    """NFKC, case-folded text without invisible characters, and the original index of each of its characters.
-
-    The index list is None when the mapping is the identity (same length, character for character).
-    """
+    """NFKC, case-folded text, and the original index of each of its characters (None: the identity)."""
     folded = text.translate(_FOLD)
-    if unicodedata.is_normalized("NFKC", folded) and not _INVISIBLE_RE.search(folded):
+    if unicodedata.is_normalized("NFKC", folded):
         return folded, None
     pieces: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        if ch in _INVISIBLE:
-            continue
         out = unicodedata.normalize("NFKC", ch).translate(_FOLD)
         pieces.append(out)
         origin.extend([i] * len(out))
     return "".join(pieces), origin
 
 
-# Chinese numerals spoken or typed in place of digits ("一三八", "幺" for 1 on the phone, the financial forms).
-_NUMERAL_DIGITS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
-_TO_DIGIT = str.maketrans(_NUMERAL_DIGITS, "00" + "123456789" + "1" + "123456789")
+class _Rewrite:
+    """A view made by replacing every match of a pattern in a base string, and the way back to the base."""
+
+    __slots__ = ("_ends", "_positions", "_shifts", "_starts", "_width", "text")
+
+    def __init__(self, base: str, pattern: re.Pattern[str], replacement: str) -> None:
+        self._width = len(replacement)
+        pieces: list[str] = []
+        self._positions: list[int] = []  # where each replaced run starts in the view
+        self._starts: list[int] = []  # its span in the base
+        self._ends: list[int] = []
+        self._shifts: list[int] = []  # base index - view index just after it
+        last = removed = 0
+        for m in pattern.finditer(base):
+            s, e = m.span()
+            if s == e:
+                continue
+            pieces.append(base[last:s])
+            pieces.append(replacement)
+            self._positions.append(s - removed)
+            self._starts.append(s)
+            self._ends.append(e)
+            removed += e - s - self._width
+            self._shifts.append(removed)
+            last = e
+        pieces.append(base[last:])
+        self.text = "".join(pieces) if self._positions else base
+
+    def _char(self, p: int) -> tuple[int, int]:
+        k = bisect_right(self._positions, p) - 1
+        if k >= 0 and self._width and self._positions[k] == p:
+            return self._starts[k], self._ends[k]
+        q = p + (self._shifts[k] if k >= 0 else 0)
+        return q, q + 1
+
+    def back(self, a: int, b: int) -> tuple[int, int]:
+        """The base span of the view span [a, b), a < b."""
+        if not self._positions:
+            return a, b
+        return self._char(a)[0], self._char(b - 1)[1]
+
+
+def _mask_term(squeezed: str) -> str:
+    return _Rewrite(squeezed.replace(_PLACEHOLDER, " "), _NUMBER_RUN, _PLACEHOLDER).text
+
+
+class _View:
+    """One source text: the original, its views, and the way back to the original."""
+
+    __slots__ = ("_masked", "_origin", "_squeeze", "norm", "original", "text")
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.norm, self._origin = _normalise(original)
+        self._squeeze = _Rewrite(self.norm, _SQUEEZE, "")
+        #: The squeezed view: every term offset below is in it.
+        self.text = self._squeeze.text
+        self._masked: _Rewrite | None = None
+
+    def masked(self) -> str:
+        if self._masked is None:
+            # A literal "#" must not pass for a number.
+            self._masked = _Rewrite(self.text.replace(_PLACEHOLDER, " "), _NUMBER_RUN, _PLACEHOLDER)
+        return self._masked.text
+
+    def unmask(self, a: int, b: int) -> tuple[int, int]:
+        """The squeezed span of the masked span [a, b), without the spaces a number run carries."""
+        assert self._masked is not None
+        s, e = self._masked.back(a, b)
+        while s < e and self.text[s].isspace():
+            s += 1
+        while e > s and self.text[e - 1].isspace():
+            e -= 1
+        return s, e
+
+    def span(self, a: int, b: int) -> tuple[int, int]:
+        """The original span of the squeezed span [a, b)."""
+        a, b = self._squeeze.back(a, b)
+        if self._origin is None:
+            return a, b
+        return self._origin[a], self._origin[b - 1] + 1
+
+
 # Separators people put between the digits of a phone number ("138 1234 5678", "138-1234-5678", "138.1234.5678").
 _PHONE_SEPARATORS = frozenset(" -_.·・~*\u2013\u2014")  # the last two: en and em dash
 _PHONE_MAX_GAP = 3
 _DIGIT_GROUP = re.compile(f"[0-9]+|[{_NUMERAL_DIGITS}]+")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")  # Chinese mobile numbers: 11 digits, 1 then 3-9
 _MOBILE_LENGTH = 11
-
-# A number of any spelling, with the spaces around it, becomes one placeholder in the "masked" view so that
-# "最后{n}分钟" matches "最后3分钟", "最后 10 分钟" and "最后三分钟" alike.
-_NUMBER_RUN = re.compile(f"\\s*[0-9{_NUMERAL_DIGITS}十百千万两]+(?:[.,][0-9]+)*\\s*")
-_PLACEHOLDER = "#"
 
 # An account id after a handle: "vx: lily_2024", "qq 12345678", "微信号是 abc123". Ids carry a digit; without
 # that rule "wechat please" would read "please" as an id.
@@ -534,35 +628,11 @@ _HANDLE_ID = re.compile(
 _ANCHOR_AMOUNT = re.compile(r"\s*(?:是|要|为|卖|:|was|is|of)?\s*(?:¥|\$|rmb|usd)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
 # A negation reaches no further than its clause (full-width punctuation is already folded to ASCII).
 _CLAUSE_BREAK = re.compile(r"[,.!?;:\n。]")
-
 # Bounds the backward walk over negations; no sensible negation term is longer.
 _LONGEST_NEGATION = 16
 
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _ASCII_DIGITS = frozenset("0123456789")
-
-
-def _mask(norm: str) -> tuple[str, list[int], list[int], list[int], list[int]]:
-    """The masked view of a normalised text, and for each number run its masked position, span and cumulative shift."""
-    text = norm.replace(_PLACEHOLDER, " ")  # a literal "#" must not pass for a number
-    pieces: list[str] = []
-    positions: list[int] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    shifts: list[int] = []
-    last = removed = 0
-    for m in _NUMBER_RUN.finditer(text):
-        s, e = m.span()
-        pieces.append(text[last:s])
-        pieces.append(_PLACEHOLDER)
-        positions.append(s - removed)
-        starts.append(s)
-        ends.append(e)
-        removed += e - s - 1
-        shifts.append(removed)
-        last = e
-    pieces.append(text[last:])
-    return "".join(pieces), positions, starts, ends, shifts
 
 
 def _same_class(a: str, b: str) -> bool:
@@ -576,69 +646,24 @@ def _bounded(view: str, s: int, e: int) -> bool:
     return not (e < len(view) and _same_class(view[e - 1], view[e]))
 
 
-class _View:
-    """One source text: the original, its normalised form, the masked form, and the way back to the original."""
-
-    __slots__ = ("_masked", "_origin", "norm", "original")
-
-    def __init__(self, original: str) -> None:
-        self.original = original
-        self.norm, self._origin = _normalise(original)
-        self._masked: tuple[str, list[int], list[int], list[int], list[int]] | None = None
-
-    def masked(self) -> str:
-        if self._masked is None:
-            self._masked = _mask(self.norm)
-        return self._masked[0]
-
-    def unmask(self, a: int, b: int) -> tuple[int, int]:
-        """The normalised span of the masked span [a, b)."""
-        assert self._masked is not None
-        _, positions, starts, ends, shifts = self._masked
-
-        def one(p: int) -> tuple[int, int]:
-            k = bisect_right(positions, p) - 1
-            if k >= 0 and positions[k] == p:
-                return starts[k], ends[k]
-            q = p + (shifts[k] if k >= 0 else 0)
-            return q, q + 1
-
-        s, e = one(a)[0], one(b - 1)[1]
-        # A number run carries its surrounding spaces; they are not part of what was said.
-        while s < e and self.norm[s].isspace():
-            s += 1
-        while e > s and self.norm[e - 1].isspace():
-            e -= 1
-        return s, e
-
-    def span(self, a: int, b: int) -> tuple[int, int]:
-        """The original span of the normalised span [a, b)."""
-        if self._origin is None:
-            return a, b
-        if a >= b:
-            at = self._origin[a] if a < len(self._origin) else len(self.original)
-            return at, at
-        return self._origin[a], self._origin[b - 1] + 1
-
-
-def _phones(norm: str) -> list[tuple[int, int]]:
+def _phones(seen: str) -> list[tuple[int, int]]:
     """Spans of Chinese mobile numbers, however spaced, dashed or spelt in Chinese numerals."""
     out: list[tuple[int, int]] = []
     run: list[tuple[int, int, str]] = []
-    for m in _DIGIT_GROUP.finditer(norm):
+    for m in _DIGIT_GROUP.finditer(seen):
         s, e = m.span()
         if run:
-            gap = norm[run[-1][1] : s]
+            gap = seen[run[-1][1] : s]
             if len(gap) > _PHONE_MAX_GAP or not all(c in _PHONE_SEPARATORS for c in gap):
-                out.extend(_phones_in_run(run, norm))
+                out.extend(_phones_in_run(run, seen))
                 run = []
         run.append((s, e, m.group().translate(_TO_DIGIT)))
     if run:
-        out.extend(_phones_in_run(run, norm))
+        out.extend(_phones_in_run(run, seen))
     return out
 
 
-def _phones_in_run(run: list[tuple[int, int, str]], norm: str) -> Iterator[tuple[int, int]]:
+def _phones_in_run(run: list[tuple[int, int, str]], seen: str) -> Iterator[tuple[int, int]]:
     # Whole groups only: "订单号 2024061812345678" holds 11 digits in a row but is no phone number.
     i = 0
     while i < len(run):
@@ -653,7 +678,7 @@ def _phones_in_run(run: list[tuple[int, int, str]], norm: str) -> Iterator[tuple
             continue
         s, e, group = run[i]
         # A spoken number runs into the numeral of the next word ("一三八…五六七八一起"): try its ends.
-        if len(group) > _MOBILE_LENGTH and norm[s] not in _ASCII_DIGITS:
+        if len(group) > _MOBILE_LENGTH and seen[s] not in _ASCII_DIGITS:
             if _MOBILE.fullmatch(group[:_MOBILE_LENGTH]):
                 yield s, s + _MOBILE_LENGTH
             elif _MOBILE.fullmatch(group[-_MOBILE_LENGTH:]):
@@ -691,10 +716,10 @@ def _automaton(keys: Mapping[str, set[int]]) -> Any:
 
 
 def _term_key(term: str) -> tuple[str, bool]:
-    """The automaton key of a term and whether it belongs to the masked view."""
-    if NUMBER_PLACEHOLDER in term:
-        return _mask(_normalise(term.replace(NUMBER_PLACEHOLDER, "0"))[0].strip())[0], True
-    return _normalise(term)[0].strip(), False
+    """The automaton key of a term (normalised like the texts it meets) and whether it is for the masked view."""
+    masked = NUMBER_PLACEHOLDER in term
+    text = _View(term.replace(NUMBER_PLACEHOLDER, "0") if masked else term).text.strip()
+    return (_mask_term(text), True) if masked else (text, False)
 
 
 @dataclass(slots=True)
@@ -761,15 +786,17 @@ class RiskEngine:
         )
 
     def _terms(self, view: _View) -> Iterator[tuple[int, int, int]]:
-        """(start, end, lexicon index) of every term found, overlapping ones included, in normalised offsets."""
-        if self._plain is not None and view.norm:
-            norm = view.norm
-            for last, (length, groups) in self._plain.iter(norm):
+        """(start, end, lexicon index) of every term found, overlapping ones included, in squeezed offsets."""
+        if not view.text:
+            return
+        if self._plain is not None:
+            seen = view.text
+            for last, (length, groups) in self._plain.iter(seen):
                 s, e = last - length + 1, last + 1
-                if _bounded(norm, s, e):
+                if _bounded(seen, s, e):
                     for g in groups:
                         yield s, e, g
-        if self._masked is not None and view.norm:
+        if self._masked is not None:
             masked = view.masked()
             for last, (length, groups) in self._masked.iter(masked):
                 s, e = last - length + 1, last + 1
@@ -781,7 +808,7 @@ class RiskEngine:
     def _scan(self, source: str, text: str, product: Product | None) -> list[Signal]:
         rules = self._rules
         view = _View(text)
-        norm = view.norm
+        seen = view.text
         hits: list[_Hit] = []
         contexts: list[_Hit] = []
         anchors: list[_Hit] = []
@@ -795,7 +822,7 @@ class RiskEngine:
             role = lexicon.role
             if role is LexiconRole.SIGNAL:
                 hit = _Hit(s, e, lexicon.id, lexicon.signal)
-                if lexicon.capture_id and (m := _HANDLE_ID.match(norm, e)):
+                if lexicon.capture_id and (m := _HANDLE_ID.match(seen, e)):
                     hit.end, hit.boosted = m.end(1), True
                 hits.append(hit)
             elif role is LexiconRole.CONTEXT:
@@ -806,7 +833,7 @@ class RiskEngine:
                 exceptions.setdefault(lexicon.signal, []).append((s, e))
             else:
                 negations.setdefault(lexicon.signal, []).append((s, e))
-        hits.extend(_Hit(s, e, "lure.phone", SignalType.OFF_PLATFORM_LURE) for s, e in _phones(norm))
+        hits.extend(_Hit(s, e, "lure.phone", SignalType.OFF_PLATFORM_LURE) for s, e in _phones(seen))
 
         if exceptions:
             covers = {t: _Cover(spans) for t, spans in exceptions.items()}
@@ -817,22 +844,24 @@ class RiskEngine:
         if negations:
             for spans in negations.values():
                 spans.sort()
-            hits = [h for h in hits if not self._negated(norm, h, negations.get(h.type))]
+            hits = [h for h in hits if not self._negated(seen, h, negations.get(h.type))]
 
         present = {h.rule_id for h in hits} | {h.rule_id for h in contexts}
         hits = [h for h in hits if h.rule_id not in self._requires or present & self._requires[h.rule_id]]
         for h in hits:
             if present & self._boost.get(h.rule_id, frozenset()):
                 h.boosted = True
-        hits.extend(self._anchored_prices(norm, anchors, product))
+        hits.extend(self._anchored_prices(seen, anchors, product))
 
         signals = []
         for h in _merge(hits):
+            if h.start >= h.end:
+                continue
             a, b = view.span(h.start, h.end)
             signals.append(Signal(h.type, self._severity(h), h.rule_id, text[a:b], source, a, b))
         return signals
 
-    def _negated(self, norm: str, hit: _Hit, spans: list[tuple[int, int]] | None) -> bool:
+    def _negated(self, seen: str, hit: _Hit, spans: list[tuple[int, int]] | None) -> bool:
         """Whether a negation starts before the hit, ends close to it (or inside it: "不要私下" + "私下转账"),
         and no clause break lies between them. ``spans`` are sorted."""
         if not spans:
@@ -844,17 +873,17 @@ class RiskEngine:
             s, e = spans[k]
             if hit.start - s > window + _LONGEST_NEGATION:
                 break
-            if hit.start - e <= window and (e >= hit.start or _CLAUSE_BREAK.search(norm, e, hit.start) is None):
+            if hit.start - e <= window and (e >= hit.start or _CLAUSE_BREAK.search(seen, e, hit.start) is None):
                 return True
         return False
 
-    def _anchored_prices(self, norm: str, anchors: list[_Hit], product: Product | None) -> Iterator[_Hit]:
+    def _anchored_prices(self, seen: str, anchors: list[_Hit], product: Product | None) -> Iterator[_Hit]:
         """An original price said aloud ("原价999") checked against the product's real recent prices."""
         if not anchors or product is None or not product.price_history:
             return
         top = max(product.price_history)
         for anchor in anchors:
-            m = _ANCHOR_AMOUNT.match(norm, anchor.end)
+            m = _ANCHOR_AMOUNT.match(seen, anchor.end)
             if m is None:
                 continue
             try:

@@ -330,6 +330,17 @@ class CreditService:
 
         return await self._db.run(read)
 
+    async def current_result(self, *, platform_id: str, account_id: str) -> ScoreResult:
+        """The account's score now, for other use cases of this service (no caller check here)."""
+        now = self._clock.now()
+
+        def read(session: Session) -> ScoreResult:
+            card = self._card or self._active_card(session)
+            row = session.get(store.AccountRow, (platform_id, account_id))
+            return score(Aggregates.from_dict(row.aggregates if row else {}), card, as_of=now)
+
+        return await self._db.run(read)
+
     async def get_public_status(self, *, platform_id: str, account_id: str) -> ScoreView:
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)

@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from livetrust.runtime import UtcDateTime, make_metadata, outbox_table
+from livetrust.runtime import UtcDateTime, audit_table, make_metadata, outbox_table
 
 __all__ = [
+    "AUDIT",
     "OUTBOX",
     "AccountRow",
     "Base",
     "EventRow",
+    "MeasureRow",
     "ModelRow",
     "ReporterWeightRow",
     "RescoreJobRow",
@@ -120,3 +122,36 @@ class RoomRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+AUDIT = audit_table(metadata)
+
+
+class MeasureRow(Base):
+    """An enforcement measure. Never deleted: lifting and expiry only add to it (and to the audit chain)."""
+
+    __tablename__ = "measures"
+    __table_args__ = (
+        Index("ix_measures_account", "platform_id", "account_id", "starts_at"),
+        Index("ix_measures_period", "platform_id", "starts_at"),
+        UniqueConstraint("platform_id", "request_id"),
+    )
+
+    measure_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(128))
+    room_id: Mapped[str] = mapped_column(String(128), default="")
+    requested: Mapped[str] = mapped_column(String(32))
+    measure: Mapped[str] = mapped_column(String(32))
+    escalation: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    rule_id: Mapped[str] = mapped_column(String(128))
+    evidence_refs: Mapped[list[str]] = mapped_column(JSON)
+    duration_days: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    subject_digest: Mapped[str] = mapped_column(String(64), default="")
+    appeal_route: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lift_reason: Mapped[str] = mapped_column(Text, default="")

@@ -467,7 +467,8 @@ class RetentionService:
     async def place_hold(
         self, *, kind: str, platform_id: str, case_ref: str, reason: str, scope: Scope | None, request_id: str
     ) -> tuple[str, int]:
-        caller = require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
+        # SERVICE: credit's enforcement ladder holding evidence for the platform named in its token.
+        caller = require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, Role.SERVICE, platform_id=platform_id)
         field = "case_id" if kind == "LEGAL" else "event_ref"
         violations: list[FieldViolation] = []
         _check_platform(violations, platform_id)

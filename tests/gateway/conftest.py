@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from livetrust import blacklist, credit, identity
+from livetrust import blacklist, credit, identity, retention
 from livetrust.clock import SystemClock
 from livetrust.gateway import build_gateway
 from livetrust.identity._crypto import Digester
@@ -44,7 +44,7 @@ class Suite:
         """(Re)start a backend on its fixed address."""
         env = dict(self.env, LIVETRUST_LISTEN_ADDR=self.addresses[name])
         config = ServiceConfig.from_env(name, env)
-        module = {"identity": identity, "blacklist": blacklist, "credit": credit}[name]
+        module = {"identity": identity, "blacklist": blacklist, "credit": credit, "retention": retention}[name]
         server, _ = create_server(config, module.build_service(config))
         await server.start()
         self.servers[name] = server
@@ -67,16 +67,18 @@ class Suite:
 
 @pytest.fixture
 async def suite(tmp_path: Path):
-    addresses = {name: f"127.0.0.1:{free_port()}" for name in ("identity", "blacklist", "credit")}
+    addresses = {name: f"127.0.0.1:{free_port()}" for name in ("identity", "blacklist", "credit", "retention")}
     env = service_env(
         tmp_path,
         LIVETRUST_IDENTITY_ADDR=addresses["identity"],
         LIVETRUST_BLACKLIST_ADDR=addresses["blacklist"],
         LIVETRUST_CREDIT_ADDR=addresses["credit"],
-        LIVETRUST_RETENTION_ADDR=f"127.0.0.1:{free_port()}",
+        LIVETRUST_RETENTION_ADDR=addresses["retention"],
+        LIVETRUST_RETENTION_STORAGE_ROOT=str(tmp_path / "content"),
+        LIVETRUST_OUTBOX_INTERVAL_SECONDS="0.1",
         LIVETRUST_GATEWAY_CALL_TIMEOUT_SECONDS="2",
     )
-    for part in ("identity", "blacklist", "credit", "gateway"):
+    for part in ("identity", "blacklist", "credit", "retention", "gateway"):
         env[f"LIVETRUST_{part.upper()}_DATABASE_URL"] = migrated(part, f"sqlite:///{tmp_path / part}.db")
     registry = tmp_path / "registry.csv"
     with registry.open("w", newline="") as handle:
@@ -91,7 +93,7 @@ async def suite(tmp_path: Path):
     await gateway_server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         suite = Suite(env=env, gateway=f"127.0.0.1:{port}", channel=channel, addresses=addresses)
-        for name in ("identity", "blacklist", "credit"):
+        for name in ("identity", "blacklist", "credit", "retention"):
             await suite.start(name)
         await wait_serving(suite.gateway, "livetrust.blacklist.v1.BlacklistService", within=10)
         await wait_serving(suite.gateway, "livetrust.identity.v1.IdentityService", within=10)

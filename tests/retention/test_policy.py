@@ -362,9 +362,17 @@ class RetentionMachine(RuleBasedStateMachine):
     """Random policy changes, tier flips, holds and clock moves against one artifact; the purge predicate
     must never let it go early. ``promised_until`` is kept the way the service keeps it."""
 
-    @initialize(content_class=st.sampled_from(ContentClass), ended_at=utc_datetimes, lag=st.integers(0, 5))
-    def start(self, content_class: ContentClass, ended_at: datetime, lag: int) -> None:
-        self.policy = default_policy("p-1", content_class)
+    @initialize(
+        content_class=st.sampled_from(ContentClass),
+        mode=st.sampled_from(Mode),
+        ended_at=utc_datetimes,
+        lag=st.integers(0, 5),
+    )
+    def start(self, content_class: ContentClass, mode: Mode, ended_at: datetime, lag: int) -> None:
+        policy = default_policy("p-1", content_class)
+        self.policy = change_policy(
+            policy, PolicyChange(policy.base_days, policy.key_room_extension_days, mode), actor_is_admin=False
+        )
         self.ended_at = ended_at
         self.now = ended_at + timedelta(days=lag)
         self.key_room = False
