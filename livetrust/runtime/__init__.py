@@ -20,6 +20,7 @@ from ._outbox import Deliver, OutboxRelay, enqueue, outbox_table, pending_count
 from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
+from ._tls import TlsConfig
 
 __all__ = [
     "CALLER_METADATA_KEY",
@@ -35,6 +36,7 @@ __all__ = [
     "Role",
     "ServiceConfig",
     "ServiceDefinition",
+    "TlsConfig",
     "UtcDateTime",
     "alembic_config",
     "append_audit",

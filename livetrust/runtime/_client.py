@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import grpc
 
+from ._tls import TlsConfig
+
 __all__ = ["DEFAULT_CALL_TIMEOUT_SECONDS", "open_channel", "outbound_timeout", "retry_service_config"]
 
 #: Cap on any outbound call when the caller set no deadline (or a longer one).
@@ -68,6 +70,11 @@ def open_channel(
         from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
         interceptors = list(aio_client_interceptors())
+    tls = TlsConfig.from_env(env)
+    if tls is not None:
+        return grpc.aio.secure_channel(
+            target, tls.channel_credentials(), options=options, interceptors=interceptors or None
+        )
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors or None)
 
 

@@ -20,6 +20,7 @@ from ._config import ServiceConfig
 from ._db import Database
 from ._interceptors import RpcInterceptor
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
+from ._tls import TlsConfig
 
 __all__ = [
     "LivetrustServer",
@@ -207,7 +208,11 @@ def create_server(
         (*definition.service_names, *definition.health_names, health.SERVICE_NAME, reflection.SERVICE_NAME),
         server,
     )
-    port = server.add_insecure_port(config.listen_address)
+    tls = TlsConfig.from_env(config.env)
+    if tls is not None and definition.name != "gateway":
+        port = server.add_secure_port(config.listen_address, tls.server_credentials())
+    else:  # the gateway's public listener: callers' TLS ends at the ingress in front of it
+        port = server.add_insecure_port(config.listen_address)
     if port == 0:
         raise OSError(f"cannot bind {config.listen_address}")
     return wrapper, port
