@@ -47,6 +47,7 @@ _GATEWAY = "livetrust.gateway.v1.ComplianceGateway"
 _CREDIT = "livetrust.credit.v1.CreditService"
 _RETENTION = "livetrust.retention.v1.RetentionService"
 _ENFORCEMENT = "livetrust.credit.v1.EnforcementService"
+_RISK = "livetrust.credit.v1.RiskService"
 
 #: Every RPC reachable through the gateway. An RPC missing here is refused (and fails the build:
 #: a test walks every method found by reflection).
@@ -110,6 +111,14 @@ ACCESS_RULES: dict[str, AccessRule] = {
             "GetActiveRestrictions": AccessRule(PLATFORM_OR_REVIEWER),
             # A platform exports its own; reviewers any platform's.
             "ExportRegulatorReport": AccessRule(PLATFORM_OR_REVIEWER),
+        },
+    ),
+    **_rules(
+        _RISK,
+        {
+            "AssessSegment": AccessRule(PLATFORM),
+            # Each streamed segment names its platform; the credit service checks it against the caller.
+            "StreamAssess": AccessRule(PLATFORM, own_platform_field=None),
         },
     ),
     **_rules(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from livetrust.blacklist.v1 import blacklist_pb2
-from livetrust.credit.v1 import credit_pb2, enforcement_pb2
+from livetrust.credit.v1 import credit_pb2, enforcement_pb2, risk_pb2
 from livetrust.gateway.v1 import gateway_pb2
 from livetrust.identity.v1 import identity_pb2
 from livetrust.retention.v1 import retention_pb2
@@ -18,7 +18,7 @@ BACKEND_SERVICES: dict[str, tuple[str, ...]] = {
     for name, modules in {
         "identity": (identity_pb2,),
         "blacklist": (blacklist_pb2,),
-        "credit": (credit_pb2, enforcement_pb2),
+        "credit": (credit_pb2, enforcement_pb2, risk_pb2),
         "retention": (retention_pb2,),
     }.items()
 }

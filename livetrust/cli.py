@@ -169,6 +169,19 @@ def _cmd_retention_purge(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
+    # bench/ lives beside the package in a source checkout (it is not part of the distribution).
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "bench" / "_runner.py").exists() and str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    try:
+        from bench._runner import main as bench_main
+    except ImportError:
+        print("livetrust bench runs from a source checkout (the bench/ folder is not installed)", file=sys.stderr)
+        return 2
+    return bench_main(rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livetrust", description="Compliance backbone for live commerce.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,11 +248,18 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--batch", type=int, default=1000)
     purge.add_argument("--data-dir")
     purge.set_defaults(func=_cmd_retention_purge)
+
+    bench = sub.add_parser("bench", help="run the benchmarks (options as `python -m bench --help`)", add_help=False)
+    bench.set_defaults(func=_cmd_bench, passthrough=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
+    if getattr(args, "passthrough", False):
+        return int(args.func(args, rest) or 0)
+    if rest:
+        build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
     return int(args.func(args) or 0)
 
 

@@ -131,7 +131,7 @@ class ListedIndexFollower:
         self._changed = asyncio.Condition()
 
     async def load(self) -> None:
-        def read(session: Session) -> tuple[int, list[int]]:
+        def read(session: Session) -> tuple[int, Any]:
             return store.latest_version(session), store.listed_keys(session)
 
         version, keys = await self._db.run(read)

@@ -32,16 +32,21 @@ from . import _storage as store
 from ._enforcement import PLACE_LEGAL_HOLD, SUBMIT_BLACKLIST_ENTRY, EnforcementService
 from ._enforcement_servicer import EnforcementServicer
 from ._ladder import Ladder
+from ._risk import RiskEngine, RiskRules
+from ._risk_service import RiskService
+from ._risk_servicer import RiskServicer
 from ._service import SET_ROOM_TIER, CreditService
 from ._servicer import CreditServicer
 from ._tiering import TierPolicy
-from .v1 import credit_pb2, credit_pb2_grpc, enforcement_pb2, enforcement_pb2_grpc
+from .v1 import credit_pb2, credit_pb2_grpc, enforcement_pb2, enforcement_pb2_grpc, risk_pb2, risk_pb2_grpc
 
 __all__ = ["MIGRATIONS_DIR", "SERVICE_NAMES", "build_service"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SERVICE_NAMES = tuple(
-    s.full_name for module in (credit_pb2, enforcement_pb2) for s in module.DESCRIPTOR.services_by_name.values()
+    s.full_name
+    for module in (credit_pb2, enforcement_pb2, risk_pb2)
+    for s in module.DESCRIPTOR.services_by_name.values()
 )
 _log = logging.getLogger("livetrust.credit")
 
@@ -107,10 +112,16 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
     if problems := ladder.validate():
         raise ValueError(f"LIVETRUST_CREDIT_LADDER is invalid: {problems}")
     enforcement = EnforcementService(db=db, clock=clock, ladder=ladder, credit=service, relay=relay)
+    rules_file = env.get("LIVETRUST_CREDIT_RISK_RULES_FILE")
+    rules = RiskRules.from_dict(json.loads(Path(rules_file).read_text())) if rules_file else RiskRules.default()
+    if problems := rules.validate():
+        raise ValueError(f"risk rules are invalid: {problems}")
+    risk = RiskService(engine=RiskEngine(rules), credit=service, clock=clock)
 
     def register(server: grpc.aio.Server) -> None:
         credit_pb2_grpc.add_CreditServiceServicer_to_server(CreditServicer(service), server)
         enforcement_pb2_grpc.add_EnforcementServiceServicer_to_server(EnforcementServicer(enforcement), server)
+        risk_pb2_grpc.add_RiskServiceServicer_to_server(RiskServicer(risk), server)
 
     async def deliver_outbox(_: LivetrustServer) -> None:
         await relay.run()

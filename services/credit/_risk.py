@@ -352,10 +352,10 @@ class RiskRules:
         ratios_ok = _price_ok(self.price_ratio) and _price_ok(self.severe_price_ratio)
         if ratios_ok and self.severe_price_ratio < self.price_ratio:
             out.append("severe_price_ratio: must be at least price_ratio")
-        for name in ("negation_window", "max_warnings"):
+        for name, low in (("negation_window", 0), ("max_warnings", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                out.append(f"{name}: must be an integer of at least 0")
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                out.append(f"{name}: must be an integer of at least {low}")
         for name in ("viewer_prompt", "minor_reminder"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -481,85 +481,82 @@ def _enum_map(value: object, path: str, kind: type[_E]) -> dict[str, _E]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Normalisation. Three views of each text, each a rewrite of the one before with a way back:
-#   norm     NFKC, case folded; character for character in the common case, else with an index per character;
-#   squeezed without invisible characters, decorative symbols ("薇❤信") and spaces inside CJK words ("V 信");
+# Normalisation. Views of each text, each a rewrite of the one before with a way back to it:
+#   norm     case folded, full-width forms folded, then NFKC (character for character but for rare characters);
+#   squeezed without invisible characters and decorative symbols ("薇❤信"), then without spaces inside CJK
+#            words ("V 信", "微 信");
 #   masked   every number (digits, Chinese numerals, English number words) one placeholder, for "最后{n}分钟".
 # Terms and phone numbers are matched on the squeezed view (whose squeeze never joins two numerals), number
-# patterns on the masked one.
-
-_FOLD: dict[int, str] = {cp: chr(cp - 0xFEE0).lower() for cp in range(0xFF01, 0xFF5F)}
-_FOLD.update({cp: chr(cp + 32) for cp in range(ord("A"), ord("Z") + 1)})
-_FOLD.update({0x3000: " ", ord("\t"): " ", ord("\r"): " ", 0x00A0: " ", 0x2795: "+"})  # 0x2795: heavy plus sign
+# patterns on the masked one. Each pass is one regular-expression scan that starts with a character class, so
+# the scanner skips ahead in C; Python only sees the (few) places that change.
 
 # Chinese numerals spoken or typed in place of digits ("一三八", "幺" for 1 on the phone, the financial forms).
 _NUMERAL_DIGITS = "〇零一二三四五六七八九幺壹贰叁肆伍陆柒捌玖"
 _TO_DIGIT = str.maketrans(_NUMERAL_DIGITS, "00" + "123456789" + "1" + "123456789")
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
-# Zero-width characters, variation selectors and decorative symbols hide nothing from a viewer but split a word
-# for a naive matcher; spaces between a CJK character (not a numeral: "一三八 一二三四" stays grouped) and a
-# CJK character or Latin letter are not word breaks in Chinese.
-_SQUEEZE = re.compile(
+# Full-width ASCII, the ideographic space and the no-break space: the bulk of what NFKC changes in Chinese text
+# (every full-width comma), folded one for one by a table rather than character by character. 0x2795: heavy plus.
+_WIDE = {chr(cp): chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " ", "\u2795": "+"}
+_WIDE_RE = re.compile(f"[{''.join(map(re.escape, _WIDE))}]")
+# Characters NFKC certainly leaves alone; anything else is checked one by one (and is rare once _WIDE is done).
+_MAYBE_COMPAT = re.compile("[^\x00-\x7f\u3001-\u3002\u3400-\u4dbf\u4e00-\u9fff]")
+# Zero-width characters, variation selectors and decorative symbols hide nothing from a viewer but split a word.
+_DECOR = re.compile(
     "[\u200b-\u200d\u2060\ufeff\u00ad\ufe00-\ufe0f\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff"
     "\U0001f000-\U0001faff]+"
-    f"|(?<=[{_CJK}])(?<![{_NUMERAL_DIGITS}])\\s+(?=[{_CJK}a-z])"
-    f"|(?<=[{_CJK}a-z])\\s+(?=[{_CJK}])(?![{_NUMERAL_DIGITS}])"
 )
+# Only spaces that touch a CJK character can be inside a CJK word; finding just those keeps English text fast.
+# Two patterns, each starting with a character class (an alternation or a look-behind would slow the scan).
+_SPACES_BEFORE_CJK = re.compile("[ \t]+(?=[\u3400-\u9fff])")
+_CJK_THEN_SPACES = re.compile("[\u3400-\u9fff][ \t]+")
+_NUMERAL_SET = frozenset(_NUMERAL_DIGITS)
 # A number of any spelling, with the spaces around it, becomes one placeholder in the masked view so that
 # "最后{n}分钟" matches "最后3分钟", "最后 10 分钟", "最后三分钟" and "last five minutes" alike.
-_NUMBER_RUN = re.compile(
-    f"\\s*(?:[0-9{_NUMERAL_DIGITS}十百千万两]+(?:[.,][0-9]+)*"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|sixty)\b)\s*"
-)
+_NUMBER = re.compile(f"[0-9{_NUMERAL_DIGITS}十百千万两]+(?:[.,][0-9]+)*")
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|sixty)\b")
+_LETTER = re.compile("[a-z]")
 _PLACEHOLDER = "#"
 
+_Edit = tuple[int, int, str]
 
-def _normalise(text: str) -> tuple[str, list[int] | None]:
-    """NFKC, case-folded text, and the original index of each of its characters (None: the identity)."""
-    folded = text.translate(_FOLD)
-    if unicodedata.is_normalized("NFKC", folded):
-        return folded, None
-    pieces: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        out = unicodedata.normalize("NFKC", ch).translate(_FOLD)
-        pieces.append(out)
-        origin.extend([i] * len(out))
-    return "".join(pieces), origin
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
 
 
 class _Rewrite:
-    """A view made by replacing every match of a pattern in a base string, and the way back to the base."""
+    """A view made by replacing spans of a base string, and the way back to the base."""
 
-    __slots__ = ("_ends", "_positions", "_shifts", "_starts", "_width", "text")
+    __slots__ = ("_ends", "_positions", "_shifts", "_starts", "_widths", "text")
 
-    def __init__(self, base: str, pattern: re.Pattern[str], replacement: str) -> None:
-        self._width = len(replacement)
+    def __init__(self, base: str, edits: Iterable[_Edit]) -> None:
         pieces: list[str] = []
-        self._positions: list[int] = []  # where each replaced run starts in the view
-        self._starts: list[int] = []  # its span in the base
+        self._positions: list[int] = []  # where each replacement starts in the view
+        self._widths: list[int] = []  # its length there
+        self._starts: list[int] = []  # the span it replaced in the base
         self._ends: list[int] = []
         self._shifts: list[int] = []  # base index - view index just after it
         last = removed = 0
-        for m in pattern.finditer(base):
-            s, e = m.span()
-            if s == e:
-                continue
+        for s, e, replacement in edits:
             pieces.append(base[last:s])
             pieces.append(replacement)
             self._positions.append(s - removed)
+            self._widths.append(len(replacement))
             self._starts.append(s)
             self._ends.append(e)
-            removed += e - s - self._width
+            removed += e - s - len(replacement)
             self._shifts.append(removed)
             last = e
         pieces.append(base[last:])
         self.text = "".join(pieces) if self._positions else base
 
+    @property
+    def edited(self) -> bool:
+        return bool(self._positions)
+
     def _char(self, p: int) -> tuple[int, int]:
         k = bisect_right(self._positions, p) - 1
-        if k >= 0 and self._width and self._positions[k] == p:
+        if k >= 0 and p < self._positions[k] + self._widths[k]:
             return self._starts[k], self._ends[k]
         q = p + (self._shifts[k] if k >= 0 else 0)
         return q, q + 1
@@ -571,31 +568,94 @@ class _Rewrite:
         return self._char(a)[0], self._char(b - 1)[1]
 
 
-def _mask_term(squeezed: str) -> str:
-    return _Rewrite(squeezed.replace(_PLACEHOLDER, " "), _NUMBER_RUN, _PLACEHOLDER).text
+def _normalise(text: str) -> _Rewrite:
+    """Case-folded NFKC text, as a rewrite of ``text``."""
+    low = text.lower()
+    if len(low) != len(text):  # "İ" lowers to two characters; keep it rather than lose the way back
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if _WIDE_RE.search(low):
+        low = _WIDE_RE.sub(lambda m: _WIDE[m.group()], low)
+    if unicodedata.is_normalized("NFKC", low):
+        return _Rewrite(low, ())
+    edits = []
+    for m in _MAYBE_COMPAT.finditer(low):
+        ch = m.group()
+        out = unicodedata.normalize("NFKC", ch).lower()
+        if out != ch:
+            edits.append((m.start(), m.end(), out))
+    return _Rewrite(low, edits)
+
+
+def _strip_decor(norm: str) -> _Rewrite:
+    if not _DECOR.search(norm):
+        return _Rewrite(norm, ())
+    return _Rewrite(norm, ((m.start(), m.end(), "") for m in _DECOR.finditer(norm)))
+
+
+def _join_words(text: str) -> _Rewrite:
+    """Drop spaces between a CJK character and a CJK character or Latin letter, unless both sides are numerals
+    ("一三八 一二三四" stays grouped for the phone detector)."""
+    if text.isascii():
+        return _Rewrite(text, ())
+    spans = {m.span() for m in _SPACES_BEFORE_CJK.finditer(text)}
+    spans.update((m.start() + 1, m.end()) for m in _CJK_THEN_SPACES.finditer(text))
+    edits = []
+    n = len(text)
+    for s, e in sorted(spans):
+        if s == 0 or e == n:
+            continue
+        left, right = text[s - 1], text[e]
+        left_word = _is_cjk(left) and left not in _NUMERAL_SET
+        right_word = _is_cjk(right) and right not in _NUMERAL_SET
+        if (left_word and (_is_cjk(right) or "a" <= right <= "z")) or (
+            right_word and (_is_cjk(left) or "a" <= left <= "z")
+        ):
+            edits.append((s, e, ""))
+    return _Rewrite(text, edits)
+
+
+def _mask(text: str) -> _Rewrite:
+    """Every number, with the spaces around it, one placeholder."""
+    text = text.replace(_PLACEHOLDER, " ")  # a literal "#" must not pass for a number
+    spans = [m.span() for m in _NUMBER.finditer(text)]
+    if _LETTER.search(text):
+        words = [m.span() for m in _NUMBER_WORD.finditer(text)]
+        if words:
+            spans = sorted(spans + words)
+    edits = []
+    last, n = 0, len(text)
+    for s, e in spans:
+        while s > last and text[s - 1] == " ":
+            s -= 1
+        while e < n and text[e] == " ":
+            e += 1
+        edits.append((s, e, _PLACEHOLDER))
+        last = e
+    return _Rewrite(text, edits)
 
 
 class _View:
     """One source text: the original, its views, and the way back to the original."""
 
-    __slots__ = ("_masked", "_origin", "_squeeze", "norm", "original", "text")
+    __slots__ = ("_masked", "_steps", "text")
 
     def __init__(self, original: str) -> None:
-        self.original = original
-        self.norm, self._origin = _normalise(original)
-        self._squeeze = _Rewrite(self.norm, _SQUEEZE, "")
+        norm = _normalise(original)
+        plain = _strip_decor(norm.text)
+        joined = _join_words(plain.text)
+        # Only the steps that changed something need walking back through.
+        self._steps = tuple(step for step in (joined, plain, norm) if step.edited)
         #: The squeezed view: every term offset below is in it.
-        self.text = self._squeeze.text
+        self.text = joined.text
         self._masked: _Rewrite | None = None
 
     def masked(self) -> str:
         if self._masked is None:
-            # A literal "#" must not pass for a number.
-            self._masked = _Rewrite(self.text.replace(_PLACEHOLDER, " "), _NUMBER_RUN, _PLACEHOLDER)
+            self._masked = _mask(self.text)
         return self._masked.text
 
     def unmask(self, a: int, b: int) -> tuple[int, int]:
-        """The squeezed span of the masked span [a, b), without the spaces a number run carries."""
+        """The squeezed span of the masked span [a, b), without the spaces a number carries."""
         assert self._masked is not None
         s, e = self._masked.back(a, b)
         while s < e and self.text[s].isspace():
@@ -606,15 +666,24 @@ class _View:
 
     def span(self, a: int, b: int) -> tuple[int, int]:
         """The original span of the squeezed span [a, b)."""
-        a, b = self._squeeze.back(a, b)
-        if self._origin is None:
-            return a, b
-        return self._origin[a], self._origin[b - 1] + 1
+        for step in self._steps:
+            a, b = step.back(a, b)
+        return a, b
+
+
+def _mask_term(squeezed: str) -> str:
+    return _mask(squeezed).text
 
 
 # Separators people put between the digits of a phone number ("138 1234 5678", "138-1234-5678", "138.1234.5678").
-_PHONE_SEPARATORS = frozenset(" -_.·・~*\u2013\u2014")  # the last two: en and em dash
+_PHONE_SEPARATORS = " -_.·・~*\u2013\u2014"  # the last two: en and em dash
 _PHONE_MAX_GAP = 3
+_DIGIT_CLASS = f"[0-9{_NUMERAL_DIGITS}]"
+# Where a phone number can be at all: eleven or more digits, each at most three separators from the next. Most
+# Chinese text has many "一" but few such runs, so the group logic below only sees a handful of places.
+_PHONE_REGION = re.compile(
+    f"{_DIGIT_CLASS}(?:[{re.escape(_PHONE_SEPARATORS)}]{{0,{_PHONE_MAX_GAP}}}{_DIGIT_CLASS}){{10,}}"
+)
 _DIGIT_GROUP = re.compile(f"[0-9]+|[{_NUMERAL_DIGITS}]+")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")  # Chinese mobile numbers: 11 digits, 1 then 3-9
 _MOBILE_LENGTH = 11
@@ -624,12 +693,14 @@ _MOBILE_LENGTH = 11
 _HANDLE_ID = re.compile(
     r"\s*(?:号码|号|id)?\s*(?:是|:|=|为)?\s*(?=[a-z_\-]*[0-9])([a-z0-9][a-z0-9_\-]{4,29})(?![a-z0-9_\-])"
 )
-# The amount after an "original price" marker: "原价999", "原价是 ¥1,299", "original price was $199".
-_ANCHOR_AMOUNT = re.compile(r"\s*(?:是|要|为|卖|:|was|is|of)?\s*(?:¥|\$|rmb|usd)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
+# The amount after an "original price" marker: "原价999", "原价是 ¥1,299", "original price was $199", "原价九百九".
+_ANCHOR_AMOUNT = re.compile(
+    r"\s*(?:是|要|为|卖|:|was|is|of)?\s*(?:¥|\$|rmb|usd)?\s*([0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百千万]+)"
+)
+_CN_DIGITS = dict(zip("零\u3007一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 # A negation reaches no further than its clause (full-width punctuation is already folded to ASCII).
 _CLAUSE_BREAK = re.compile(r"[,.!?;:\n。]")
-# Bounds the backward walk over negations; no sensible negation term is longer.
-_LONGEST_NEGATION = 16
 
 _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _ASCII_DIGITS = frozenset("0123456789")
@@ -639,26 +710,14 @@ def _same_class(a: str, b: str) -> bool:
     return (a in _ASCII_LETTERS and b in _ASCII_LETTERS) or (a in _ASCII_DIGITS and b in _ASCII_DIGITS)
 
 
-def _bounded(view: str, s: int, e: int) -> bool:
-    """Whether a match is a whole word on its Latin or digit edges ("best" is not in "asbestos", "wx" not in "wxyz")."""
-    if s > 0 and _same_class(view[s], view[s - 1]):
-        return False
-    return not (e < len(view) and _same_class(view[e - 1], view[e]))
-
-
 def _phones(seen: str) -> list[tuple[int, int]]:
     """Spans of Chinese mobile numbers, however spaced, dashed or spelt in Chinese numerals."""
     out: list[tuple[int, int]] = []
-    run: list[tuple[int, int, str]] = []
-    for m in _DIGIT_GROUP.finditer(seen):
-        s, e = m.span()
-        if run:
-            gap = seen[run[-1][1] : s]
-            if len(gap) > _PHONE_MAX_GAP or not all(c in _PHONE_SEPARATORS for c in gap):
-                out.extend(_phones_in_run(run, seen))
-                run = []
-        run.append((s, e, m.group().translate(_TO_DIGIT)))
-    if run:
+    for region in _PHONE_REGION.finditer(seen):
+        # Every gap in a region is a separator gap, so its groups form one run.
+        run = [
+            (m.start(), m.end(), m.group().translate(_TO_DIGIT)) for m in _DIGIT_GROUP.finditer(seen, *region.span())
+        ]
         out.extend(_phones_in_run(run, seen))
     return out
 
@@ -686,6 +745,31 @@ def _phones_in_run(run: list[tuple[int, int, str]], seen: str) -> Iterator[tuple
         i += 1
 
 
+def _amount(text: str) -> float | None:
+    """A price written in digits ("1,299", "99.9") or spoken in Chinese numerals ("九百九十九", "一千二")."""
+    if text[0] in _ASCII_DIGITS:
+        try:
+            return float(text.replace(",", ""))
+        except ValueError:
+            return None
+    total = section = digit = short = previous_unit = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+            # "一千二" is 1200 and "两万五" 25000: a digit right after a unit of 100 or more counts one unit down.
+            short = previous_unit // 10 if previous_unit >= 100 else 0
+            previous_unit = 0
+        elif ch in _CN_UNITS:
+            previous_unit = _CN_UNITS[ch]
+            section += (digit or 1) * previous_unit
+            digit = short = 0
+        else:  # 万
+            total += (section + digit) * 10_000
+            section = digit = short = 0
+            previous_unit = 10_000
+    return float(total + section + (digit * short if short else digit))
+
+
 class _Cover:
     """Spans that hide the spans they contain."""
 
@@ -705,12 +789,16 @@ class _Cover:
         return k > 0 and self._max_ends[k - 1] >= e
 
 
+_ALNUM = _ASCII_LETTERS | _ASCII_DIGITS
+
+
 def _automaton(keys: Mapping[str, set[int]]) -> Any:
+    """An automaton whose values are (length, lexicon indexes, whether the start / the end needs a word boundary)."""
     if not keys:
         return None
     automaton = ahocorasick.Automaton()
     for key, groups in keys.items():
-        automaton.add_word(key, (len(key), tuple(sorted(groups))))
+        automaton.add_word(key, (len(key), tuple(sorted(groups)), key[0] in _ALNUM, key[-1] in _ALNUM))
     automaton.make_automaton()
     return automaton
 
@@ -731,6 +819,12 @@ class _Hit:
     boosted: bool = False
 
 
+# Lexicon roles and signal types as small ints: the scan loop keys dictionaries by them, and an Enum hashes slowly.
+_ROLE_CODES = {role: i for i, role in enumerate(LexiconRole)}
+_SIGNAL, _CONTEXT, _EXCEPTION, _NEGATION, _ANCHOR = (_ROLE_CODES[r] for r in LexiconRole)
+_TYPE_CODES = {t: i for i, t in enumerate(SignalType)}
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The engine
 
@@ -743,7 +837,6 @@ class RiskEngine:
         if problems:
             raise InvalidArgument([FieldViolation("risk_rules", p, "INVALID") for p in problems])
         self._rules = rules
-        self._types = rules.rule_ids()
         plain: dict[str, set[int]] = {}
         masked: dict[str, set[int]] = {}
         for index, lexicon in enumerate(rules.lexicons):
@@ -752,6 +845,16 @@ class RiskEngine:
                 (masked if is_masked else plain).setdefault(key, set()).add(index)
         self._plain = _automaton(plain)
         self._masked = _automaton(masked)
+        # How far back a negation can start and still reach a hit: the window plus the longest negation.
+        longest = max(
+            (len(k) for k, g in plain.items() if any(rules.lexicons[i].role is LexiconRole.NEGATION for i in g)),
+            default=0,
+        )
+        self._negation_reach = rules.negation_window + longest
+        self._lexicons = [
+            (_ROLE_CODES[lex.role], _TYPE_CODES[lex.signal], lex.signal, lex.id, lex.capture_id, lex.seller_only)
+            for lex in rules.lexicons
+        ]
         self._boost = {rule: frozenset(ids) - {rule} for rule, ids in rules.boost_with.items()}
         self._requires = {rule: frozenset(ids) for rule, ids in rules.requires.items()}
 
@@ -791,67 +894,82 @@ class RiskEngine:
             return
         if self._plain is not None:
             seen = view.text
-            for last, (length, groups) in self._plain.iter(seen):
+            n = len(seen)
+            for last, (length, groups, left, right) in self._plain.iter(seen):
                 s, e = last - length + 1, last + 1
-                if _bounded(seen, s, e):
-                    for g in groups:
-                        yield s, e, g
+                if (left and s > 0 and _same_class(seen[s], seen[s - 1])) or (
+                    right and e < n and _same_class(seen[last], seen[e])
+                ):
+                    continue
+                for g in groups:
+                    yield s, e, g
         if self._masked is not None:
             masked = view.masked()
-            for last, (length, groups) in self._masked.iter(masked):
+            n = len(masked)
+            for last, (length, groups, left, right) in self._masked.iter(masked):
                 s, e = last - length + 1, last + 1
-                if _bounded(masked, s, e):
-                    a, b = view.unmask(s, e)
-                    for g in groups:
-                        yield a, b, g
+                if (left and s > 0 and _same_class(masked[s], masked[s - 1])) or (
+                    right and e < n and _same_class(masked[last], masked[e])
+                ):
+                    continue
+                a, b = view.unmask(s, e)
+                for g in groups:
+                    yield a, b, g
 
     def _scan(self, source: str, text: str, product: Product | None) -> list[Signal]:
-        rules = self._rules
         view = _View(text)
         seen = view.text
-        hits: list[_Hit] = []
-        contexts: list[_Hit] = []
-        anchors: list[_Hit] = []
-        exceptions: dict[SignalType, list[tuple[int, int]]] = {}
-        negations: dict[SignalType, list[tuple[int, int]]] = {}
+        hits: list[tuple[int, int, int]] = []  # (start, end, lexicon index) until exceptions are applied
+        contexts: list[tuple[int, int, int]] = []
+        anchors: list[tuple[int, int, int]] = []
+        exceptions: dict[int, list[tuple[int, int]]] = {}
+        negations: dict[int, list[tuple[int, int]]] = {}
         from_viewer = source.startswith("comments")
-        for s, e, index in self._terms(view):
-            lexicon = rules.lexicons[index]
-            if from_viewer and lexicon.seller_only:
+        lexicons = self._lexicons
+        for found in self._terms(view):
+            role, code, _, _, _, seller_only = lexicons[found[2]]
+            if from_viewer and seller_only:
                 continue
-            role = lexicon.role
-            if role is LexiconRole.SIGNAL:
-                hit = _Hit(s, e, lexicon.id, lexicon.signal)
-                if lexicon.capture_id and (m := _HANDLE_ID.match(seen, e)):
-                    hit.end, hit.boosted = m.end(1), True
-                hits.append(hit)
-            elif role is LexiconRole.CONTEXT:
-                contexts.append(_Hit(s, e, lexicon.id, lexicon.signal))
-            elif role is LexiconRole.ANCHOR:
-                anchors.append(_Hit(s, e, lexicon.id, lexicon.signal))
-            elif role is LexiconRole.EXCEPTION:
-                exceptions.setdefault(lexicon.signal, []).append((s, e))
+            if role == _SIGNAL:
+                hits.append(found)
+            elif role == _CONTEXT:
+                contexts.append(found)
+            elif role == _ANCHOR:
+                anchors.append(found)
+            elif role == _EXCEPTION:
+                exceptions.setdefault(code, []).append(found[:2])
             else:
-                negations.setdefault(lexicon.signal, []).append((s, e))
-        hits.extend(_Hit(s, e, "lure.phone", SignalType.OFF_PLATFORM_LURE) for s, e in _phones(seen))
+                negations.setdefault(code, []).append(found[:2])
+        phones = _phones(seen)
 
         if exceptions:
-            covers = {t: _Cover(spans) for t, spans in exceptions.items()}
-            hits, contexts, anchors = (
-                [h for h in group if not (h.type in covers and covers[h.type].covers(h.start, h.end))]
-                for group in (hits, contexts, anchors)
-            )
+            covers = {code: _Cover(spans) for code, spans in exceptions.items()}
+
+            def kept(found: tuple[int, int, int]) -> bool:
+                cover = covers.get(lexicons[found[2]][1])
+                return cover is None or not cover.covers(found[0], found[1])
+
+            hits, contexts, anchors = ([f for f in group if kept(f)] for group in (hits, contexts, anchors))
+        signal_hits: list[_Hit] = []
+        for s, e, index in hits:
+            _, _, signal, rule_id, capture_id, _ = lexicons[index]
+            hit = _Hit(s, e, rule_id, signal)
+            if capture_id and (m := _HANDLE_ID.match(seen, e)):
+                hit.end, hit.boosted = m.end(1), True
+            signal_hits.append(hit)
+        signal_hits.extend(_Hit(s, e, "lure.phone", SignalType.OFF_PLATFORM_LURE) for s, e in phones)
+        hits = signal_hits
         if negations:
             for spans in negations.values():
                 spans.sort()
-            hits = [h for h in hits if not self._negated(seen, h, negations.get(h.type))]
+            hits = [h for h in hits if not self._negated(seen, h, negations.get(_TYPE_CODES[h.type]))]
 
-        present = {h.rule_id for h in hits} | {h.rule_id for h in contexts}
+        present = {h.rule_id for h in hits} | {lexicons[index][3] for _, _, index in contexts}
         hits = [h for h in hits if h.rule_id not in self._requires or present & self._requires[h.rule_id]]
         for h in hits:
             if present & self._boost.get(h.rule_id, frozenset()):
                 h.boosted = True
-        hits.extend(self._anchored_prices(seen, anchors, product))
+        hits.extend(self._anchored_prices(seen, [(s, e) for s, e, _ in anchors], product))
 
         signals = []
         for h in _merge(hits):
@@ -871,28 +989,25 @@ class RiskEngine:
         while k > 0:
             k -= 1
             s, e = spans[k]
-            if hit.start - s > window + _LONGEST_NEGATION:
+            if hit.start - s > self._negation_reach:
                 break
             if hit.start - e <= window and (e >= hit.start or _CLAUSE_BREAK.search(seen, e, hit.start) is None):
                 return True
         return False
 
-    def _anchored_prices(self, seen: str, anchors: list[_Hit], product: Product | None) -> Iterator[_Hit]:
+    def _anchored_prices(self, seen: str, anchors: list[tuple[int, int]], product: Product | None) -> Iterator[_Hit]:
         """An original price said aloud ("原价999") checked against the product's real recent prices."""
         if not anchors or product is None or not product.price_history:
             return
         top = max(product.price_history)
-        for anchor in anchors:
-            m = _ANCHOR_AMOUNT.match(seen, anchor.end)
+        for start, end in anchors:
+            m = _ANCHOR_AMOUNT.match(seen, end)
             if m is None:
                 continue
-            try:
-                amount = float(m.group(1).replace(",", ""))
-            except ValueError:
-                continue
-            if amount > self._rules.price_ratio * top:
+            amount = _amount(m.group(1))
+            if amount is not None and amount > self._rules.price_ratio * top:
                 severe = amount >= self._rules.severe_price_ratio * top
-                yield _Hit(anchor.start, m.end(1), "price.inflated_original", SignalType.PRICE_FRAUD, severe)
+                yield _Hit(start, m.end(1), "price.inflated_original", SignalType.PRICE_FRAUD, severe)
 
     def _product_signals(self, product: Product) -> list[Signal]:
         """Price fraud read from the product itself: an inflated or never-charged original, a fake discount."""
@@ -988,11 +1103,11 @@ def escalate(
     else:
         step = Measure.OPERATOR_WARNING
     measure = _max_measure(assessment.measure, step, lasting)
-    warned = step is Measure.OPERATOR_WARNING or (state.warnings == 0 and measure in _LASTING)
+    warned = step is Measure.OPERATOR_WARNING
     new = SessionState(
         offences=state.offences + 1,
         warnings=state.warnings + (1 if warned else 0),
-        warning_outstanding=True if step is Measure.OPERATOR_WARNING else outstanding,
+        warning_outstanding=warned or outstanding,
         in_force=measure if measure in _LASTING else state.in_force,
         lures=state.lures + (1 if lure else 0),
         highs=state.highs + (1 if high else 0),

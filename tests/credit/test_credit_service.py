@@ -92,7 +92,9 @@ async def credit(database_url: str, make_env, clock: FixedClock):
     async with running(config, build_service(config, clock=clock)) as (_, address):
         await wait_serving(address, "livetrust.credit.v1.CreditService")
         async with grpc.aio.insecure_channel(address) as channel:
-            yield credit_pb2_grpc.CreditServiceStub(channel), config, retention_port, database_url
+            stub = credit_pb2_grpc.CreditServiceStub(channel)
+            stub.channel = channel  # type: ignore[attr-defined]  # for the other services credit hosts
+            yield stub, config, retention_port, database_url
 
 
 def me(config: ServiceConfig, platform: str = "plat-a", role: str = "PLATFORM"):
