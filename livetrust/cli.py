@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import grpc
 from alembic import command
 
 from livetrust.clock import SystemClock
@@ -169,6 +170,28 @@ def _cmd_retention_purge(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_probe(args: argparse.Namespace) -> int:
+    """grpc.health.v1 Check for exec probes (Kubernetes' native gRPC probes cannot speak mutual TLS)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from livetrust.runtime import open_channel
+
+    async def check() -> int:
+        async with open_channel(args.address) as channel:
+            try:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
+                )
+            except grpc.aio.AioRpcError as exc:
+                print(f"{args.address} {args.service!r}: {exc.code().name}", file=sys.stderr)
+                return 1
+        serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+        print(f"{args.address} {args.service!r}: {health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)}")
+        return 0 if serving else 1
+
+    return asyncio.run(check())
+
+
 def _cmd_bench(args: argparse.Namespace, rest: list[str]) -> int:
     # bench/ lives beside the package in a source checkout (it is not part of the distribution).
     checkout = Path(__file__).resolve().parent.parent
@@ -248,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--batch", type=int, default=1000)
     purge.add_argument("--data-dir")
     purge.set_defaults(func=_cmd_retention_purge)
+
+    probe = sub.add_parser("probe", help="health check a part (exec probes; speaks mTLS when configured)")
+    probe.add_argument("address", help="host:port, e.g. 127.0.0.1:50054")
+    probe.add_argument("--service", default="", help="full service name for readiness; empty: liveness")
+    probe.add_argument("--timeout", type=float, default=2.0)
+    probe.set_defaults(func=_cmd_probe)
 
     bench = sub.add_parser("bench", help="run the benchmarks (options as `python -m bench --help`)", add_help=False)
     bench.set_defaults(func=_cmd_bench, passthrough=True)

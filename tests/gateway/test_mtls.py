@@ -103,3 +103,38 @@ async def test_services_require_mutual_tls_and_the_gateway_speaks_it(tmp_path: P
                     request, metadata=key, timeout=5
                 )
                 assert reply.valid
+
+
+async def test_probe_command_speaks_mtls(tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import sys
+
+    pki = _write_pki(tmp_path)
+    addr = f"127.0.0.1:{free_port()}"
+    env = service_env(tmp_path, LIVETRUST_IDENTITY_ADDR=addr, **pki)
+    env["LIVETRUST_IDENTITY_DATABASE_URL"] = migrated("identity", f"sqlite:///{tmp_path / 'identity.db'}")
+    config = ServiceConfig.from_env("identity", dict(env, LIVETRUST_LISTEN_ADDR=addr))
+    async with running(config, identity.build_service(config)):
+        await asyncio.sleep(0.5)
+
+        async def probe(*args: str, tls: bool = True) -> int:
+            child_env = {k: v for k, v in os.environ.items() if not k.startswith("LIVETRUST_")}
+            if tls:
+                child_env.update(pki)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "livetrust",
+                "probe",
+                addr,
+                *args,
+                env=child_env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            return await process.wait()
+
+        assert await probe() == 0
+        assert await probe("--service", "livetrust.identity.v1.IdentityService") == 0
+        assert await probe(tls=False) == 1  # without the certificates the service refuses it
