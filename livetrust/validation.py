@@ -13,7 +13,9 @@ __all__ = [
     "check_identifier",
     "check_not_future",
     "check_text",
+    "decode_cursor",
     "decode_page_token",
+    "encode_cursor",
     "encode_page_token",
     "page_size",
 ]
@@ -83,3 +85,19 @@ def decode_page_token(token: str, *, field: str = "page_token") -> int:
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeError):
         pass
     raise InvalidArgument([FieldViolation(field, "not a page token from this service", "PAGE_TOKEN")])
+
+
+def encode_cursor(sort_value: datetime, row_id: str) -> str:
+    """A keyset page token: the (sort value, id) of the last row served; the next page starts after it."""
+    return base64.urlsafe_b64encode(json.dumps([sort_value.isoformat(), row_id]).encode()).decode()
+
+
+def decode_cursor(token: str, *, field: str = "page_token") -> tuple[datetime, str] | None:
+    """The position a keyset token carries (None for the first page); INVALID_ARGUMENT for a foreign token."""
+    if not token:
+        return None
+    try:
+        when, row_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(when), str(row_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeError):
+        raise InvalidArgument([FieldViolation(field, "not a page token from this service", "PAGE_TOKEN")]) from None

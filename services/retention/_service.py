@@ -8,8 +8,6 @@ hold takes the same row lock, so no hold can slip in between the check and the d
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
-from livetrust.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, require
+from livetrust.errors import AlreadyExists, FieldViolation, NotFound, require
 from livetrust.runtime import Caller, Database, Role, append_audit, require_caller
-from livetrust.validation import check_identifier, check_not_future, check_text, page_size
+from livetrust.validation import check_identifier, check_not_future, check_text, decode_cursor, encode_cursor, page_size
 
 from . import _storage as store
 from ._policy import (
@@ -129,22 +127,6 @@ def _facts(session: Session, row: store.ArtifactRow) -> RetentionFacts:
 
 def _check_platform(violations: list[FieldViolation], platform_id: str) -> None:
     check_identifier(violations, "platform_id", platform_id)
-
-
-def _encode_cursor(retain_until: datetime, artifact_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([retain_until.isoformat(), artifact_id]).encode()).decode()
-
-
-def _decode_cursor(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        when, artifact_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(when), str(artifact_id)
-    except (ValueError, TypeError):
-        raise InvalidArgument(
-            [FieldViolation("page_token", "not a page token from this service", "PAGE_TOKEN")]
-        ) from None
 
 
 class RetentionService:
@@ -632,7 +614,7 @@ class RetentionService:
         _check_platform(violations, platform_id)
         size = page_size(violations, "page_size", page_size_requested)
         require(violations)
-        cursor = _decode_cursor(page_token)
+        cursor = decode_cursor(page_token)
         when = as_of or self._clock.now()
         a = store.ArtifactRow
 
@@ -647,7 +629,7 @@ class RetentionService:
             total, total_bytes = session.execute(
                 select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
             ).one()
-            token = _encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
+            token = encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
             return list(rows[:size]), token, int(total), int(total_bytes)
 
         return await self._db.run(read)
@@ -732,7 +714,7 @@ class RetentionService:
         _check_platform(violations, platform_id)
         size = page_size(violations, "page_size", page_size_requested)
         require(violations)
-        cursor = _decode_cursor(page_token)
+        cursor = decode_cursor(page_token)
         t = store.TombstoneRow
 
         def read(session: Session) -> tuple[list[store.TombstoneRow], str]:
@@ -742,7 +724,7 @@ class RetentionService:
                     or_(t.purged_at > cursor[0], and_(t.purged_at == cursor[0], t.artifact_id > cursor[1]))
                 )
             rows = session.scalars(query.order_by(t.purged_at, t.artifact_id).limit(size + 1)).all()
-            token = _encode_cursor(rows[size - 1].purged_at, rows[size - 1].artifact_id) if len(rows) > size else ""
+            token = encode_cursor(rows[size - 1].purged_at, rows[size - 1].artifact_id) if len(rows) > size else ""
             return list(rows[:size]), token
 
         return await self._db.run(read)
