@@ -6,13 +6,14 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from livetrust.runtime import SERVICES, ServiceConfig, ServiceDefinition
+from livetrust._env import PARTS
+
+if TYPE_CHECKING:
+    from livetrust.runtime import ServiceConfig, ServiceDefinition
 
 __all__ = ["PARTS", "Part", "load_part"]
-
-#: Every part ``livetrust serve`` can run.
-PARTS: tuple[str, ...] = (*SERVICES, "gateway")
 
 
 @dataclass(frozen=True, slots=True)

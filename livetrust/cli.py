@@ -7,14 +7,12 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
-from alembic import command
+from livetrust._env import PARTS
 
-from livetrust.clock import SystemClock
-from livetrust.runtime import Database, ServiceConfig, alembic_config, migrate, serve
-
-from ._parts import PARTS, load_part
+if TYPE_CHECKING:  # the heavy imports happen in the commands that need them (``probe`` needs none)
+    from livetrust.runtime import Database, ServiceConfig
 
 __all__ = ["main"]
 
@@ -30,12 +28,20 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from livetrust.runtime import ServiceConfig, serve
+
+    from ._parts import load_part
+
     part = load_part(args.part)
     asyncio.run(serve(ServiceConfig.from_env(part.name), part.build))
     return 0
 
 
 def _service_config(name: str, data_dir: str | None) -> tuple[ServiceConfig, Path]:
+    from livetrust.runtime import ServiceConfig
+
+    from ._parts import load_part
+
     env = dict(os.environ)
     if data_dir:
         env["LIVETRUST_DATA_DIR"] = data_dir
@@ -46,6 +52,8 @@ def _service_config(name: str, data_dir: str | None) -> tuple[ServiceConfig, Pat
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
+    from livetrust.runtime import migrate
+
     config, migrations_dir = _service_config(args.service, args.data_dir)
     migrate(migrations_dir, config.database_url or "", args.revision)
     print(f"{args.service}: migrated to {args.revision}")
@@ -56,6 +64,10 @@ def _cmd_makemigration(args: argparse.Namespace) -> int:
     """Autogenerate a revision against a scratch SQLite database migrated to the current head."""
     import tempfile
 
+    from alembic import command
+
+    from livetrust.runtime import alembic_config, migrate
+
     with tempfile.TemporaryDirectory() as scratch:
         config, migrations_dir = _service_config(args.service, scratch)
         url = config.database_url or ""
@@ -65,6 +77,8 @@ def _cmd_makemigration(args: argparse.Namespace) -> int:
 
 
 def _local_config(part: str, data_dir: str | None) -> ServiceConfig:
+    from livetrust.runtime import ServiceConfig
+
     """The config a command shares with a running suite: the same data dir, database and secrets
     (against a local ``livetrust up``, the secrets it generated in its data dir)."""
     env = dict(os.environ)
@@ -82,6 +96,10 @@ def _identity_config(args: argparse.Namespace) -> ServiceConfig:
 
 
 def _keys_database(args: argparse.Namespace) -> Database:
+    from livetrust.runtime import Database, migrate
+
+    from ._parts import load_part
+
     config = _local_config("gateway", args.data_dir)
     assert config.database_url is not None
     part = load_part("gateway")
@@ -90,6 +108,7 @@ def _keys_database(args: argparse.Namespace) -> Database:
 
 
 def _cmd_keys_create(args: argparse.Namespace) -> int:
+    from livetrust.clock import SystemClock
     from livetrust.gateway._keys import create_key
 
     db = _keys_database(args)
@@ -123,6 +142,7 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from livetrust.clock import SystemClock
     from livetrust.gateway._keys import revoke_key
 
     db = _keys_database(args)
@@ -150,6 +170,7 @@ def _cmd_identity_rotate(args: argparse.Namespace) -> int:
 
 def _cmd_blacklist_verify_audit(args: argparse.Namespace) -> int:
     from livetrust.blacklist._commands import verify_audit_command
+    from livetrust.runtime import ServiceConfig
 
     env = dict(os.environ)
     if args.data_dir:
@@ -161,6 +182,7 @@ def _cmd_blacklist_verify_audit(args: argparse.Namespace) -> int:
 
 def _cmd_retention_purge(args: argparse.Namespace) -> int:
     from livetrust.retention._commands import purge_command
+    from livetrust.runtime import ServiceConfig
 
     env = dict(os.environ)
     if args.data_dir:
@@ -172,12 +194,20 @@ def _cmd_retention_purge(args: argparse.Namespace) -> int:
 
 def _cmd_probe(args: argparse.Namespace) -> int:
     """grpc.health.v1 Check for exec probes (Kubernetes' native gRPC probes cannot speak mutual TLS)."""
+    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from livetrust.runtime import open_channel
+    from livetrust.tls import TlsConfig
+
+    tls = TlsConfig.from_env(os.environ)
 
     async def check() -> int:
-        async with open_channel(args.address) as channel:
+        channel = (
+            grpc.aio.secure_channel(args.address, tls.channel_credentials())
+            if tls is not None
+            else grpc.aio.insecure_channel(args.address)
+        )
+        async with channel:
             try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(
                     health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-.venv/bin/python}
-OVERLAYS=(dev prod prod-full)
+OVERLAYS=(dev prod prod-full prod-mtls)
 
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "check-k8s: kubectl is required (it renders the kustomize overlays offline)" >&2

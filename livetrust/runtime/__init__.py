@@ -1,6 +1,8 @@
 """What every livetrust server needs, written once: config, server bootstrap, database, telemetry,
 error mapping, caller identity and outbound channels."""
 
+from livetrust.tls import TlsConfig
+
 from ._audit import append_audit, audit_table, verify_audit
 from ._auth import CALLER_METADATA_KEY, Caller, Role, current_caller, require_caller, sign_caller, verify_caller
 from ._client import DEFAULT_CALL_TIMEOUT_SECONDS, open_channel, outbound_timeout, retry_service_config
@@ -20,7 +22,6 @@ from ._outbox import Deliver, OutboxRelay, enqueue, outbox_table, pending_count
 from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
-from ._tls import TlsConfig
 
 __all__ = [
     "CALLER_METADATA_KEY",

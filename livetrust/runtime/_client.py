@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import grpc
 
-from ._tls import TlsConfig
+from livetrust.tls import TlsConfig
 
 __all__ = ["DEFAULT_CALL_TIMEOUT_SECONDS", "open_channel", "outbound_timeout", "retry_service_config"]
 

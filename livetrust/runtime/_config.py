@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from livetrust._env import DEFAULT_ADDRESSES, SERVICES, env_secret, service_address
+
 __all__ = [
     "DEFAULT_ADDRESSES",
     "SERVICES",
@@ -14,34 +16,6 @@ __all__ = [
     "env_secret",
     "service_address",
 ]
-
-#: The four services behind the gateway, in start-up order.
-SERVICES: tuple[str, ...] = ("identity", "blacklist", "credit", "retention")
-
-#: Where each part listens (and is dialled) unless ``LIVETRUST_<NAME>_ADDR`` says otherwise.
-DEFAULT_ADDRESSES: Mapping[str, str] = {
-    "gateway": "127.0.0.1:50051",
-    "credit": "127.0.0.1:50052",
-    "blacklist": "127.0.0.1:50053",
-    "identity": "127.0.0.1:50054",
-    "retention": "127.0.0.1:50055",
-}
-
-
-def service_address(name: str, env: Mapping[str, str] | None = None) -> str:
-    """The address other parts dial to reach ``name`` (``LIVETRUST_<NAME>_ADDR``)."""
-    env = os.environ if env is None else env
-    return env.get(f"LIVETRUST_{name.upper()}_ADDR", DEFAULT_ADDRESSES[name])
-
-
-def env_secret(name: str, env: Mapping[str, str] | None = None) -> bytes | None:
-    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Kubernetes Secret mounts)."""
-    env = os.environ if env is None else env
-    if value := env.get(name):
-        return value.encode()
-    if path := env.get(f"{name}_FILE"):
-        return Path(path).read_bytes().strip()
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from livetrust.clock import Clock, SystemClock
+from livetrust.tls import TlsConfig
 
 from ._config import ServiceConfig
 from ._db import Database
 from ._interceptors import RpcInterceptor
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
-from ._tls import TlsConfig
 
 __all__ = [
     "LivetrustServer",

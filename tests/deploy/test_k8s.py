@@ -4,7 +4,8 @@ Each overlay is rendered with ``kubectl kustomize`` (no cluster, no network), ev
 against the Kubernetes 1.30 schemas in strict mode (unknown fields and wrong types fail), and the
 invariants docs/operations.md relies on are checked: probes, pod security, drain time, migrations,
 Secret and ConfigMap references, headless Services for client-side round-robin, autoscaling and
-disruption budgets in production, and which pod may talk to which under the network policies.
+disruption budgets in production, which pod may talk to which under the network policies, and mutual
+TLS between the parts (certificate files, exec probes) in prod-mtls.
 """
 
 from __future__ import annotations
@@ -28,8 +29,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SECRETS_EXAMPLE = K8S / "overlays" / "prod" / "secrets.example.yaml"
-OVERLAYS = ("dev", "prod", "prod-full")
-PROD_OVERLAYS = ("prod", "prod-full")
+OVERLAYS = ("dev", "prod", "prod-full", "prod-mtls")
+PROD_OVERLAYS = ("prod", "prod-full", "prod-mtls")
+#: Overlays with components/network-policies and components/otel-collector.
+FULL_OVERLAYS = ("prod-full", "prod-mtls")
+#: Overlays with components/mtls: the services listen with TLS and require client certificates.
+MTLS_OVERLAYS = ("prod-mtls",)
+TLS_SECRET = "livetrust-tls"
+TLS_KEYS = {"tls.crt", "tls.key", "ca.crt"}
+TLS_ENV = {"LIVETRUST_TLS_CERT_FILE": "tls.crt", "LIVETRUST_TLS_KEY_FILE": "tls.key", "LIVETRUST_TLS_CA_FILE": "ca.crt"}
+#: Where the exec probes dial the pod itself (the certificate needs this SAN).
+PROBE_HOST = "127.0.0.1"
 K8S_VERSION = "1.30.0"
 
 #: part -> (gRPC port, the full service name its readiness probe asks about)
@@ -182,14 +192,26 @@ def configmap_keys(docs) -> dict[str, set[str]]:
     }
 
 
+def example_files(overlay: str = "prod") -> list[Path]:
+    """The secrets.example.yaml files documenting a production overlay's Secrets: prod's, plus the
+    overlay's own (prod-mtls: livetrust-tls)."""
+    own = K8S / "overlays" / overlay / "secrets.example.yaml"
+    return [SECRETS_EXAMPLE, *([own] if own != SECRETS_EXAMPLE and own.exists() else [])]
+
+
 @functools.cache
-def example_secrets() -> dict[str, dict[str, str]]:
-    """overlays/prod/secrets.example.yaml: the Secrets production must create, name -> key -> placeholder."""
-    return {
-        d["metadata"]["name"]: {**(d.get("stringData") or {}), **(d.get("data") or {})}
-        for d in yaml.safe_load_all(SECRETS_EXAMPLE.read_text())
-        if d
-    }
+def example_secret_docs(overlay: str = "prod") -> tuple[dict[str, Any], ...]:
+    return tuple(d for path in example_files(overlay) for d in yaml.safe_load_all(path.read_text()) if d)
+
+
+@functools.cache
+def example_secrets(overlay: str = "prod") -> dict[str, dict[str, str]]:
+    """The Secrets a production overlay needs created, name -> key -> placeholder."""
+    found: dict[str, dict[str, str]] = {}
+    for d in example_secret_docs(overlay):
+        assert d["metadata"]["name"] not in found, f"{d['metadata']['name']} is documented twice"
+        found[d["metadata"]["name"]] = {**(d.get("stringData") or {}), **(d.get("data") or {})}
+    return found
 
 
 @dataclass(frozen=True)
@@ -246,6 +268,48 @@ def image_tag(image: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else None
 
 
+@dataclass(frozen=True)
+class ExecProbe:
+    """A parsed ``livetrust probe HOST:PORT [--service NAME] [--timeout S]`` command."""
+
+    host: str
+    port: int
+    service: str
+    timeout: float
+
+
+def livetrust_probe(probe: dict[str, Any], where: str) -> ExecProbe:
+    """The probe's ``livetrust probe`` command, parsed; fails unless exec is its only handler."""
+    handlers = {"exec", "grpc", "httpGet", "tcpSocket"} & set(probe)
+    assert handlers == {"exec"}, f"{where}: one exec handler, not {sorted(handlers)}"
+    command = probe["exec"]["command"]
+    assert all(isinstance(arg, str) for arg in command), f"{where}: exec arguments are strings"
+    assert command[:2] == ["livetrust", "probe"] and len(command) >= 3, f"{where}: {command}"
+    host, _, port = command[2].rpartition(":")
+    assert host and port.isdigit(), f"{where}: {command[2]} is not HOST:PORT"
+    options: dict[str, str] = {}
+    rest = command[3:]
+    assert len(rest) % 2 == 0, f"{where}: options come in pairs: {rest}"
+    for flag, value in zip(rest[::2], rest[1::2], strict=True):
+        assert flag in ("--service", "--timeout") and flag not in options, f"{where}: {flag}"
+        options[flag] = value
+    timeout = float(options.get("--timeout", 2.0))
+    assert timeout < probe.get("timeoutSeconds", 1), f"{where}: the RPC deadline fits in timeoutSeconds"
+    return ExecProbe(host, int(port), options.get("--service", ""), timeout)
+
+
+def probe_port(probe: dict[str, Any], where: str) -> int | str | None:
+    """The container port a probe checks, whichever its handler (None: an exec probe of another tool,
+    such as the dev PostgreSQL's pg_isready)."""
+    if "exec" in probe:
+        is_livetrust = probe["exec"]["command"][:2] == ["livetrust", "probe"]
+        return livetrust_probe(probe, where).port if is_livetrust else None
+    for handler in ("grpc", "httpGet", "tcpSocket"):
+        if handler in probe:
+            return probe[handler]["port"]
+    raise AssertionError(f"{where}: no handler")
+
+
 # --- every overlay -----------------------------------------------------------------------------------
 
 
@@ -295,13 +359,20 @@ def test_each_part_has_deployment_service_account_and_config(docs) -> None:
         assert not spec.get("initContainers"), f"{part}: migrations run as Jobs, not in the pods"
 
 
-def test_probes_are_native_grpc_on_numeric_ports(docs) -> None:
+def test_probes_check_grpc_health_on_numeric_ports(overlay, docs) -> None:
+    """Native gRPC probes; with mTLS (prod-mtls) the services' are exec probes running `livetrust probe`
+    instead (test_mtls_services_probe_through_livetrust_probe), the gateway's stay native."""
     for part, deployment in part_deployments(docs).items():
         port, service_name = PARTS[part]
         container = main_container(deployment)
         declared = {p["containerPort"] for p in container["ports"]}
         assert port in declared
+        if overlay in MTLS_OVERLAYS and part in SERVICES:
+            continue
 
+        for probe_name in ("readinessProbe", "livenessProbe", "startupProbe"):
+            handlers = {"exec", "grpc", "httpGet", "tcpSocket"} & set(container[probe_name])
+            assert handlers == {"grpc"}, f"{part} {probe_name}: {sorted(handlers)}"
         readiness = container["readinessProbe"]["grpc"]
         assert readiness["port"] == port and isinstance(readiness["port"], int)
         assert readiness["service"] == service_name
@@ -375,11 +446,12 @@ def test_service_and_probe_ports_exist_in_the_pods(docs) -> None:
                 probe = container.get(probe_name)
                 if not probe:
                     continue
-                for handler in ("grpc", "httpGet", "tcpSocket"):
-                    if handler in probe:
-                        port = probe[handler]["port"]
-                        assert isinstance(port, int), f"{obj['metadata']['name']} {probe_name}: numeric port"
-                        assert port in declared, f"{obj['metadata']['name']} {probe_name}: {port} not declared"
+                where = f"{obj['metadata']['name']} {probe_name}"
+                port = probe_port(probe, where)
+                if port is None:
+                    continue
+                assert isinstance(port, int), f"{where}: numeric port"
+                assert port in declared, f"{where}: {port} not declared"
 
 
 def test_only_the_gateway_service_has_a_cluster_ip(docs) -> None:
@@ -460,7 +532,7 @@ def test_referenced_secrets_and_configmaps_exist(overlay, docs) -> None:
     rendered_secrets = secret_keys(docs)
     if overlay in PROD_OVERLAYS:
         assert not rendered_secrets, "production references Secrets by name only; no values are committed"
-        available_secrets = {name: set(keys) for name, keys in example_secrets().items()}
+        available_secrets = {name: set(keys) for name, keys in example_secrets(overlay).items()}
     else:
         available_secrets = rendered_secrets
     available = {"Secret": available_secrets, "ConfigMap": configmap_keys(docs)}
@@ -548,7 +620,8 @@ def test_prod_replicas_autoscaling_and_disruption_budgets(prod: str) -> None:
         assert all(selector_matches(c["labelSelector"], labels) for c in spread)
 
 
-def test_prod_secret_list_is_documented_and_unapplied() -> None:
+@pytest.mark.parametrize("prod", PROD_OVERLAYS)
+def test_prod_secret_list_is_documented_and_unapplied(prod: str) -> None:
     def strings(node: Any) -> Iterator[str]:
         if isinstance(node, str):
             yield node
@@ -562,23 +635,25 @@ def test_prod_secret_list_is_documented_and_unapplied() -> None:
     for kustomization in K8S.rglob("kustomization.yaml"):
         used = [s for s in strings(yaml.safe_load(kustomization.read_text())) if "secrets.example" in s]
         assert not used, f"{kustomization} must not apply the example Secrets"
-    examples = example_secrets()
+    examples = example_secrets(prod)
     assert examples
     for name, values in examples.items():
         assert values, name
         for key, value in values.items():
             assert "CHANGE_ME" in value, f"{name}/{key} must hold a placeholder"
     referenced = {
-        ref.name for obj, spec in workloads(render("prod")) for ref in references(obj, spec) if ref.kind == "Secret"
+        ref.name for obj, spec in workloads(render(prod)) for ref in references(obj, spec) if ref.kind == "Secret"
     }
-    assert referenced == set(examples), "secrets.example.yaml lists exactly the Secrets production references"
+    files = ", ".join(str(path.relative_to(K8S)) for path in example_files(prod))
+    assert referenced == set(examples), f"{files} list exactly the Secrets overlays/{prod} references"
 
 
-def test_otel_only_with_the_collector() -> None:
+@pytest.mark.parametrize("full", FULL_OVERLAYS)
+def test_otel_only_with_the_collector(full: str) -> None:
     for part, deployment in part_deployments(render("prod")).items():
         env = effective_env(render("prod"), main_container(deployment))
         assert not any(k.startswith("OTEL_") for k in env), f"{part}: no exporter without a collector"
-    docs = render("prod-full")
+    docs = render(full)
     collector = named(docs, "Deployment", "otel-collector")
     for part, deployment in part_deployments(docs).items():
         env = effective_env(docs, main_container(deployment))
@@ -591,7 +666,7 @@ def test_otel_only_with_the_collector() -> None:
         assert selector_matches({"matchLabels": service["spec"]["selector"]}, template_labels(collector))
 
 
-# --- network policies (prod-full) --------------------------------------------------------------------
+# --- network policies (prod-full, prod-mtls) ---------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -700,8 +775,9 @@ def _reachability_cases() -> list[tuple[str, str, int, bool]]:
     return cases
 
 
-def test_prod_full_denies_by_default() -> None:
-    policies = of_kind(render("prod-full"), "NetworkPolicy")
+@pytest.mark.parametrize("full", FULL_OVERLAYS)
+def test_prod_full_denies_by_default(full: str) -> None:
+    policies = of_kind(render(full), "NetworkPolicy")
     deny = [
         p
         for p in policies
@@ -714,16 +790,18 @@ def test_prod_full_denies_by_default() -> None:
     assert not of_kind(render("prod"), "NetworkPolicy"), "prod alone leaves network policies to prod-full"
 
 
+@pytest.mark.parametrize("full", FULL_OVERLAYS)
 @pytest.mark.parametrize(("source", "destination", "port", "expected"), _reachability_cases())
-def test_prod_full_network_reachability(source: str, destination: str, port: int, expected: bool) -> None:
-    docs = render("prod-full")
+def test_prod_full_network_reachability(full: str, source: str, destination: str, port: int, expected: bool) -> None:
+    docs = render(full)
     pods = _pods(docs)
     policies = of_kind(docs, "NetworkPolicy")
     assert can_connect(policies, pods[source], pods[destination], port) is expected
 
 
-def test_prod_full_every_pod_resolves_names() -> None:
-    docs = render("prod-full")
+@pytest.mark.parametrize("full", FULL_OVERLAYS)
+def test_prod_full_every_pod_resolves_names(full: str) -> None:
+    docs = render(full)
     pods = _pods(docs)
     policies = of_kind(docs, "NetworkPolicy")
     namespace = of_kind(docs, "Namespace")[0]["metadata"]["name"]
@@ -731,6 +809,129 @@ def test_prod_full_every_pod_resolves_names() -> None:
         if pod.namespace == namespace:
             assert can_connect(policies, pod, pods["kube-dns"], 53, "UDP"), f"{name}: DNS over UDP"
             assert can_connect(policies, pod, pods["kube-dns"], 53, "TCP"), f"{name}: DNS over TCP"
+
+
+# --- mutual TLS (prod-mtls) --------------------------------------------------------------------------
+
+
+def tls_files(spec: dict[str, Any], container: dict[str, Any], where: str) -> dict[str, str]:
+    """Secret key of livetrust-tls -> the path the container sees it at; every mount read-only."""
+    files: dict[str, str] = {}
+    mounts = {m["name"]: m for m in container.get("volumeMounts") or []}
+    for volume in spec.get("volumes") or []:
+        sources = []
+        if "secret" in volume:
+            sources.append({"name": volume["secret"]["secretName"], **volume["secret"]})
+        sources += [s["secret"] for s in (volume.get("projected") or {}).get("sources") or [] if "secret" in s]
+        items = {
+            item["key"]: item["path"]
+            for source in sources
+            if source["name"] == TLS_SECRET
+            for item in source.get("items") or [{"key": key, "path": key} for key in sorted(TLS_KEYS)]
+        }
+        if not items or volume["name"] not in mounts:
+            continue
+        mount = mounts[volume["name"]]
+        assert mount.get("readOnly") is True, f"{where}: {TLS_SECRET} is mounted read-only"
+        assert not mount.get("subPath"), f"{where}: a whole-volume mount (renewed files appear in place)"
+        for key, path in items.items():
+            files[key] = f"{mount['mountPath'].rstrip('/')}/{path}"
+    return files
+
+
+@pytest.mark.parametrize("mtls", MTLS_OVERLAYS)
+def test_mtls_certificate_files_reach_every_part(mtls: str) -> None:
+    docs = render(mtls)
+    for part, deployment in part_deployments(docs).items():
+        spec = deployment["spec"]["template"]["spec"]
+        container = main_container(deployment)
+        files = tls_files(spec, container, part)
+        assert set(files) == TLS_KEYS, f"{part}: {TLS_SECRET} keys mounted: {sorted(files)}"
+        env = effective_env(docs, container)
+        for variable, key in TLS_ENV.items():
+            assert env.get(variable) == files[key], f"{part}: {variable} names the mounted {key}"
+            assert variable.removesuffix("_FILE") not in env, f"{part}: PEM material never sits in the pod spec"
+    # Least privilege: the Jobs and CronJobs dial no other part, so they get no certificate.
+    for obj, spec in workloads(docs):
+        if obj["kind"] != "Deployment":
+            assert not any(r.name == TLS_SECRET for r in references(obj, spec)), f"{obj['metadata']['name']}"
+
+
+@pytest.mark.parametrize("mtls", MTLS_OVERLAYS)
+def test_mtls_services_probe_through_livetrust_probe(mtls: str) -> None:
+    """Native gRPC probes cannot speak TLS: the services' probes run `livetrust probe` in the container
+    (same LIVETRUST_TLS_* environment) against the pod itself."""
+    deployments = part_deployments(render(mtls))
+    for part in SERVICES:
+        port, service_name = PARTS[part]
+        container = main_container(deployments[part])
+        probes = {
+            name: livetrust_probe(container[name], f"{part} {name}")
+            for name in ("readinessProbe", "livenessProbe", "startupProbe")
+        }
+        for name, probe in probes.items():
+            assert probe.host == PROBE_HOST and probe.port == port, f"{part} {name}: {probe}"
+        assert probes["readinessProbe"].service == service_name, f"{part}: readiness asks for {service_name}"
+        assert probes["livenessProbe"].service == "", f"{part}: liveness asks for the overall status"
+        assert probes["startupProbe"].service == "", f"{part}: start-up asks for the overall status"
+        startup_probe = container["startupProbe"]
+        budget = startup_probe.get("periodSeconds", 10) * startup_probe.get("failureThreshold", 3)
+        assert budget >= 300, f"{part}: start-up must outlast a migration (budget {budget}s)"
+        liveness = container["livenessProbe"]
+        budget = liveness.get("periodSeconds", 10) * liveness.get("failureThreshold", 3)
+        assert budget >= 60, f"{part}: liveness rides out a database blip (budget {budget}s)"
+
+
+@pytest.mark.parametrize("mtls", MTLS_OVERLAYS)
+def test_mtls_gateway_keeps_native_grpc_probes_and_h2c(mtls: str) -> None:
+    """The gateway's listener stays plaintext (TLS ends at the ingress): native probes still work."""
+    docs = render(mtls)
+    container = main_container(part_deployments(docs)["gateway"])
+    for name in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert set(container[name]) & {"exec", "grpc", "httpGet", "tcpSocket"} == {"grpc"}, name
+        assert container[name]["grpc"]["port"] == PARTS["gateway"][0]
+    assert named(docs, "Service", "gateway")["spec"]["ports"][0].get("appProtocol") == "kubernetes.io/h2c"
+    for part in SERVICES:
+        for port in named(docs, "Service", part)["spec"]["ports"]:
+            assert port.get("appProtocol") != "kubernetes.io/h2c", f"Service/{part} speaks TLS, not h2c"
+
+
+@pytest.mark.parametrize("mtls", MTLS_OVERLAYS)
+def test_mtls_secret_and_its_names_are_documented(mtls: str) -> None:
+    own = K8S / "overlays" / mtls / "secrets.example.yaml"
+    assert own.exists(), f"overlays/{mtls} documents {TLS_SECRET}"
+    assert TLS_SECRET not in example_secrets("prod"), "prod does not need the TLS Secret"
+    (secret,) = [d for d in yaml.safe_load_all(own.read_text()) if d and d["metadata"]["name"] == TLS_SECRET]
+    assert set(example_secrets(mtls)[TLS_SECRET]) == TLS_KEYS
+    namespace = of_kind(render(mtls), "Namespace")[0]["metadata"]["name"]
+    assert secret["metadata"]["namespace"] == namespace
+    # The certificate's SANs: every host the gateway and credit dial, and the probes' own address.
+    sans = {
+        name.strip()
+        for name in (secret["metadata"].get("annotations") or {}).get("livetrust.io/subject-alt-names", "").split(",")
+    }
+    docs = render(mtls)
+    deployments = part_deployments(docs)
+    needed = {f"IP:{PROBE_HOST}"}
+    for caller, targets in DIALS.items():
+        env = effective_env(docs, main_container(deployments[caller]))
+        for target in targets:
+            match = re.fullmatch(r"dns:///([a-z0-9.-]+):\d+", env.get(f"LIVETRUST_{target.upper()}_ADDR") or "")
+            assert match, f"{caller} -> {target}"
+            needed.add(f"DNS:{match.group(1)}")
+    assert needed <= sans, f"{TLS_SECRET}: SANs to document: {sorted(needed - sans)}"
+
+
+def test_tls_only_with_the_mtls_component(overlay, docs) -> None:
+    if overlay in MTLS_OVERLAYS:
+        return
+    for part, deployment in part_deployments(docs).items():
+        container = main_container(deployment)
+        env = effective_env(docs, container)
+        assert not any(k.startswith("LIVETRUST_TLS_") for k in env), f"{part}: plaintext without components/mtls"
+        assert not any("exec" in container[name] for name in ("readinessProbe", "livenessProbe", "startupProbe")), (
+            f"{part}: native gRPC probes without TLS"
+        )
 
 
 # --- image -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from ._config import env_secret
+from livetrust._env import env_secret
 
 __all__ = ["TlsConfig"]
 
