@@ -151,6 +151,8 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value / 1e6:,.1f} MB"
     if unit == "ms":
         return f"{value:.2f} ms"
+    if unit == "MB/s":
+        return f"{value:,.2f} MB/s"
     if unit == "s":
         return f"{value:.2f} s" if value < 100 else f"{value:,.0f} s"
     if unit.endswith("/s"):
@@ -175,7 +177,7 @@ def count_label(n: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """How big and how long; ``--quick`` scales everything down to about a minute in total."""
+    """How big and how long; ``--quick`` scales everything down to a few minutes in total."""
 
     quick: bool = False
     workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))
@@ -190,6 +192,18 @@ class Settings:
     """Seconds per in-process measurement (per round)."""
     entries: int = 10_000_000
     persons: int = 10_000
+    history: int = 1_000_000
+    """Credit: events behind the long-history account whose GetCreditScore is timed."""
+    accounts: int = 1_000_000
+    """Credit: accounts re-scored when a new model is published."""
+    artifacts: int = 1_000_000
+    """Retention: due artifacts PlanPurge streams."""
+    purge_files: int = 5_000
+    """Retention: real files ExecutePurge deletes."""
+    room_artifacts: int = 100_000
+    """Retention: artifacts of the room SetRoomTier makes KEY."""
+    lexicon_terms: int = 10_000
+    """Risk: synthesized terms added to the default rules."""
     concurrency: tuple[int, ...] = (1, 32)
     postgres: str | None = None
     """Admin URL of a PostgreSQL server: benchmarks then run there (fresh databases, dropped after)."""
@@ -208,6 +222,11 @@ class Settings:
             "rounds": 2,
             "inproc_seconds": 0.3,
             "entries": 1_000_000,
+            "history": 20_000,
+            "accounts": 5_000,
+            "artifacts": 50_000,
+            "purge_files": 1_000,
+            "room_artifacts": 10_000,
         }
         values.update(overrides)
         return cls(**values)
@@ -252,7 +271,12 @@ class Context:
         if self.settings.postgres:
             url = self.stack.enter_context(_postgres_database(self.settings.postgres, part))
         else:
-            url = f"sqlite:///{self.scratch / f'{part}.db'}"
+            # Another benchmark of the run may have used ``part`` already: fresh means a file of its own.
+            path, copies = self.scratch / f"{part}.db", 1
+            while path.exists():
+                copies += 1
+                path = self.scratch / f"{part}-{copies}.db"
+            url = f"sqlite:///{path}"
         migrations = load_part(part).migrations_dir
         assert migrations is not None
         migrate(migrations, url)

@@ -20,7 +20,7 @@ from ._harness import Context, Result, Settings, format_value
 __all__ = ["BENCHMARKS", "main", "render_table"]
 
 #: Benchmark modules (``bench.<name>``), each with ``run(ctx) -> list[Result]``, in running order.
-BENCHMARKS: tuple[str, ...] = ("identity", "blacklist")
+BENCHMARKS: tuple[str, ...] = ("identity", "blacklist", "credit", "retention", "gateway", "risk")
 
 _COLUMNS = ("bench", "figure", "size", "value", "target", "met", "baseline", "ratio", "detail")
 
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Benchmarks of livetrust. Every figure is printed with a baseline measured in the same run "
         "(ratio = value / baseline): compare ratios between runs, not raw values, on noisy machines.",
     )
-    parser.add_argument("--quick", action="store_true", help="scaled-down sizes and short loads (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="scaled-down sizes and short loads (a few minutes)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the results (a list of dicts) here")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=BENCHMARKS, help="run only these benchmarks")
     parser.add_argument(
@@ -43,6 +43,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, help="load generator processes (default: 2-4 by CPU count)")
     parser.add_argument("--entries", type=int, help="blacklist entries (default 10,000,000; 1,000,000 with --quick)")
     parser.add_argument("--persons", type=int, help="identity registry size (default 10,000)")
+    parser.add_argument(
+        "--history", type=int, help="credit: events of the long-history account (default 1,000,000; 20,000 quick)"
+    )
+    parser.add_argument(
+        "--accounts", type=int, help="credit: accounts re-scored by a new model (default 1,000,000; 5,000 quick)"
+    )
+    parser.add_argument(
+        "--artifacts", type=int, help="retention: artifacts PlanPurge streams (default 1,000,000; 50,000 quick)"
+    )
+    parser.add_argument(
+        "--purge-files", type=int, help="retention: files ExecutePurge deletes (default 5,000; 1,000 quick)"
+    )
+    parser.add_argument(
+        "--room-artifacts", type=int, help="retention: artifacts of the room made KEY (default 100,000; 10,000 quick)"
+    )
+    parser.add_argument("--lexicon-terms", type=int, help="risk: synthesized lexicon terms (default 10,000)")
     parser.add_argument("--duration", type=float, help="measured seconds per gRPC load run")
     parser.add_argument("--warmup", type=float, help="unmeasured seconds before each gRPC load run")
     parser.add_argument("--rounds", type=int, help="alternating rounds of baseline and figure (best counts)")
@@ -55,7 +71,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {"postgres": args.postgres, "server_log_level": args.server_log_level.upper()}
-    for name in ("workers", "entries", "persons", "duration", "warmup", "rounds", "inproc_seconds"):
+    names = (
+        "workers",
+        "entries",
+        "persons",
+        "history",
+        "accounts",
+        "artifacts",
+        "purge_files",
+        "room_artifacts",
+        "lexicon_terms",
+        "duration",
+        "warmup",
+        "rounds",
+        "inproc_seconds",
+    )
+    for name in names:
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
