@@ -192,7 +192,8 @@ class CreditService:
                 continue
             outcomes[i] = "NEW"
             by_account.setdefault((item.platform_id, item.account_id), []).append(item)
-        for (platform_id, account_id), items in by_account.items():
+        # Accounts are locked in one global order, so concurrent batches sharing accounts cannot deadlock.
+        for (platform_id, account_id), items in sorted(by_account.items()):
             self._apply_to_account(session, card, platform_id, account_id, items, now)
         return outcomes
 

@@ -626,9 +626,11 @@ class RetentionService:
                     or_(a.retain_until > cursor[0], and_(a.retain_until == cursor[0], a.id > cursor[1]))
                 )
             rows = session.scalars(query.order_by(a.retain_until, a.id).limit(size + 1)).all()
-            total, total_bytes = session.execute(
-                select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
-            ).one()
+            total, total_bytes = 0, 0
+            if cursor is None:  # the plan's totals come with its first page (a full count each page is O(N^2))
+                total, total_bytes = session.execute(
+                    select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
+                ).one()
             token = encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
             return list(rows[:size]), token, int(total), int(total_bytes)
 

@@ -156,4 +156,6 @@ def plus_days(column: Any, days: Any, dialect: str) -> ColumnElement[Any]:
     # SQLite keeps datetimes as text 'YYYY-MM-DD HH:MM:SS.ffffff': shift the seconds part, keep the fraction.
     modifier = cast(days, Text).concat(" days")  # '365 days' or '-365 days'
 
-    return func.strftime("%Y-%m-%d %H:%M:%S", column, modifier).concat(func.substr(column, 20))
+    # Shift only the whole seconds: SQLite computes in milliseconds and would round .9995 up a second.
+    whole_seconds = func.substr(column, 1, 19)
+    return func.strftime("%Y-%m-%d %H:%M:%S", whole_seconds, modifier).concat(func.substr(column, 20))

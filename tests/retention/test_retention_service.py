@@ -445,3 +445,48 @@ async def test_bad_registrations_are_invalid_argument_and_write_nothing(retentio
     if bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT:
         assert violations(bad.value) == expected
     assert retention.count("artifacts") == 0
+
+
+def test_plus_days_keeps_sub_millisecond_fractions_exact(database_url: str) -> None:
+    """SQLite computes dates in milliseconds: .9996 s must not round up a second when days are added."""
+    from livetrust.retention import MIGRATIONS_DIR
+    from livetrust.retention._storage import ArtifactRow, plus_days
+    from livetrust.runtime import Database
+
+    db = Database(migrated("retention", database_url), migrations_dir=MIGRATIONS_DIR, pool_size=1)
+    start = datetime(2026, 12, 31, 23, 59, 59, 999_600, tzinfo=UTC)
+    try:
+        with db.session() as session:
+            session.add(
+                ArtifactRow(
+                    id="a",
+                    platform_id="p",
+                    room_id="r",
+                    session_id="s",
+                    account_id="c",
+                    content_class="LOG",
+                    storage_uri="file:///x",
+                    size_bytes=1,
+                    ended_at=start,
+                    registered_at=start,
+                    policy_version=1,
+                    policy_mode="GOVERNANCE",
+                    base_days=60,
+                    extension_days=365,
+                    key_room=False,
+                    retain_until=start,
+                    promised_until=None,
+                    active_holds=0,
+                    state="RETAINED",
+                )
+            )
+        with db.session() as session:
+            session.execute(
+                sa.update(ArtifactRow).values(
+                    retain_until=plus_days(ArtifactRow.retain_until, ArtifactRow.extension_days, db.dialect)
+                )
+            )
+        with db.session() as session:
+            assert session.get(ArtifactRow, "a").retain_until == start + timedelta(days=365)
+    finally:
+        db.close()
