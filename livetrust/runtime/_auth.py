@@ -47,6 +47,11 @@ class Caller:
     role: Role
     key_id: str
 
+    @property
+    def label(self) -> str:
+        """How records name the actor: ``ROLE:platform:key``."""
+        return f"{self.role.value}:{self.platform_id}:{self.key_id}"
+
 
 #: The authenticated caller of the RPC being served; None for anonymous or direct calls.
 current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("current_caller", default=None)

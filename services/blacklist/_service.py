@@ -110,10 +110,6 @@ class FilterView:
     false_positive_rate: float
 
 
-def _caller_label(caller: Caller) -> str:
-    return f"{caller.role.value}:{caller.platform_id}:{caller.key_id}"
-
-
 def _sees_private(caller: Caller | None, platform_id: str) -> bool:
     return caller is not None and (caller.role in (Role.REVIEWER, Role.ADMIN) or caller.platform_id == platform_id)
 
@@ -300,7 +296,7 @@ class BlacklistService:
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_caller_label(caller),
+                actor=caller.label,
                 action="SUBMITTED",
                 subject=row.id,
                 payload={"status": row.status, "category": row.category, "digests": len(digests)},
@@ -368,7 +364,7 @@ class BlacklistService:
             before, new_version = row.status, row.version + 1
             row.status = to_status.value
             row.updated_at = now
-            note_record = {"kind": note_kind, "author": _caller_label(caller), "text": note, "at": now.isoformat()}
+            note_record = {"kind": note_kind, "author": caller.label, "text": note, "at": now.isoformat()}
             row.notes = [*row.notes, note_record]
             if to_status is EntryStatus.ACTIVE and row.listed_from is None:
                 row.listed_from = now
@@ -392,7 +388,7 @@ class BlacklistService:
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_caller_label(caller),
+                actor=caller.label,
                 action=audit_action,
                 subject=entry_id,
                 payload={"from": before, "to": row.status, "version": new_version},

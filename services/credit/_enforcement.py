@@ -17,7 +17,7 @@ from livetrust.blacklist.v1 import blacklist_pb2
 from livetrust.clock import Clock
 from livetrust.errors import FailedPrecondition, FieldViolation, NotFound, PreconditionViolation, require
 from livetrust.retention.v1 import retention_pb2
-from livetrust.runtime import Caller, Database, OutboxRelay, Role, append_audit, enqueue, require_caller, verify_audit
+from livetrust.runtime import Database, OutboxRelay, Role, append_audit, enqueue, require_caller, verify_audit
 from livetrust.validation import check_identifier, check_text, decode_page_token, encode_page_token, page_size
 
 from . import _storage as store
@@ -33,6 +33,7 @@ from ._ladder import (
     report_documents,
     restrictions,
 )
+from ._scoring import ScoreResult
 from ._service import CreditService
 
 __all__ = ["PLACE_LEGAL_HOLD", "SUBMIT_BLACKLIST_ENTRY", "EnforcementService", "MeasureView", "Report"]
@@ -70,10 +71,6 @@ def _status(row: store.MeasureRow, now: datetime) -> str:
     if row.ends_at is not None and now >= row.ends_at:
         return "EXPIRED"
     return "ACTIVE"
-
-
-def _label(caller: Caller) -> str:
-    return f"{caller.role.value}:{caller.platform_id}:{caller.key_id}"
 
 
 class EnforcementService:
@@ -210,7 +207,7 @@ class EnforcementService:
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_label(caller),
+                actor=caller.label,
                 action="MEASURE_APPLIED",
                 subject=row.measure_id,
                 payload={
@@ -258,7 +255,7 @@ class EnforcementService:
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_label(caller),
+                actor=caller.label,
                 action="MEASURE_LIFTED",
                 subject=measure_id,
                 payload={"reason": reason.strip()},
@@ -307,7 +304,7 @@ class EnforcementService:
 
     async def active_restrictions(
         self, *, platform_id: str, account_id: str
-    ) -> tuple[Restrictions, list[MeasureView], object]:
+    ) -> tuple[Restrictions, list[MeasureView], ScoreResult]:
         require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, Role.SERVICE, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)

@@ -91,9 +91,9 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
             promotion_traffic=merged.promotion_traffic,
             restricted_functions=list(merged.restricted_functions),
             active_measures=[_measure(v) for v in active],
-            band=result.band,  # type: ignore[attr-defined]
-            product_categories=list(result.entitlements.product_categories),  # type: ignore[attr-defined]
-            max_concurrent_rooms=result.entitlements.max_concurrent_rooms,  # type: ignore[attr-defined]
+            band=result.band,
+            product_categories=list(result.entitlements.product_categories),
+            max_concurrent_rooms=result.entitlements.max_concurrent_rooms,
             reasons=list(merged.reasons),
         )
 

@@ -316,7 +316,6 @@ class IdentityService:
             as_of=now,
             tz=tz,
         )
-        band = age_band(row.birth_date, local_date(now, tz)) if row.birth_date else None
         return VerificationView(
             verification_id=row.id,
             platform_id=row.platform_id,
@@ -326,7 +325,7 @@ class IdentityService:
             status=VerificationStatus(row.status),
             reasons=tuple(row.reasons),
             masked_id_number=row.masked_id_number,
-            age_band=band,
+            age_band=decision.age_band,  # the eligibility rules computed it at the same instant
             eligibility=decision.eligibility,
             subject_digest=row.subject_digest,
             provider=row.provider,

@@ -9,18 +9,19 @@ hold takes the same row lock, so no hold can slip in between the check and the d
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import metrics
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
 from livetrust.errors import AlreadyExists, FieldViolation, NotFound, require
-from livetrust.runtime import Caller, Database, Role, append_audit, require_caller
+from livetrust.runtime import Database, Role, append_audit, require_caller
 from livetrust.validation import check_identifier, check_not_future, check_text, decode_cursor, encode_cursor, page_size
 
 from . import _storage as store
@@ -74,10 +75,6 @@ class PurgeReport:
     bytes_freed: int = 0
     skipped: int = 0
     failed: int = 0
-
-
-def _caller_label(caller: Caller) -> str:
-    return f"{caller.role.value}:{caller.platform_id}:{caller.key_id}"
 
 
 def _policy_of(row: store.PolicyRow | None, platform_id: str, content_class: ContentClass) -> Policy:
@@ -173,12 +170,12 @@ class RetentionService:
                 session.add(row)
             row.base_days, row.key_room_extension_days = proposed.base_days, proposed.key_room_extension_days
             row.mode, row.locked, row.version = proposed.mode.value, proposed.locked, proposed.version
-            row.updated_at, row.updated_by, row.reason = now, _caller_label(caller), reason.strip()
+            row.updated_at, row.updated_by, row.reason = now, caller.label, reason.strip()
             append_audit(
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_caller_label(caller),
+                actor=caller.label,
                 action="POLICY_CHANGED",
                 subject=f"{platform_id}/{content_class.value}",
                 payload={
@@ -226,12 +223,12 @@ class RetentionService:
                 )
                 session.add(row)
             row.mode, row.locked, row.version = locked.mode.value, True, locked.version
-            row.updated_at, row.updated_by = now, _caller_label(caller)
+            row.updated_at, row.updated_by = now, caller.label
             append_audit(
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_caller_label(caller),
+                actor=caller.label,
                 action="POLICY_LOCKED",
                 subject=f"{platform_id}/{content_class.value}",
                 payload={"version": locked.version},
@@ -306,7 +303,7 @@ class RetentionService:
             key_room = bool(room and room.key_room)
             decision = decide(RetentionFacts(ended_at=ended_at, policy=policy, key_room=key_room))
             row = store.ArtifactRow(
-                id=_new_id(),
+                id=str(uuid.uuid4()),
                 platform_id=platform_id,
                 room_id=room_id,
                 session_id=session_id,
@@ -490,7 +487,7 @@ class RetentionService:
                     )
                     return earlier.id, covered
             hold = store.HoldRow(
-                id=_new_id(),
+                id=str(uuid.uuid4()),
                 platform_id=platform_id,
                 kind=kind,
                 case_ref=case_ref.strip(),
@@ -522,7 +519,7 @@ class RetentionService:
             # the row locks the purge takes before it deletes anything.
             session.execute(
                 insert(store.HoldCoverageRow).from_select(
-                    ["hold_id", "artifact_id"], select(literal_id(hold.id), a.id).where(*where)
+                    ["hold_id", "artifact_id"], select(literal(hold.id), a.id).where(*where)
                 )
             )
             covered = (
@@ -538,7 +535,7 @@ class RetentionService:
                 session,
                 store.AUDIT,
                 at=now,
-                actor=_caller_label(caller),
+                actor=caller.label,
                 action=f"{kind}_HOLD_PLACED",
                 subject=hold.id,
                 payload={"case": case_ref.strip(), "scope": scope.kind, "covered": covered},
@@ -591,7 +588,7 @@ class RetentionService:
                     session,
                     store.AUDIT,
                     at=now,
-                    actor=_caller_label(caller),
+                    actor=caller.label,
                     action=f"{hold.kind}_HOLD_RELEASED",
                     subject=hold.id,
                     payload={"reason": reason.strip()},
@@ -730,18 +727,6 @@ class RetentionService:
             return list(rows[:size]), token
 
         return await self._db.run(read)
-
-
-def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
-
-
-def literal_id(value: str) -> Any:
-    from sqlalchemy import literal
-
-    return literal(value)
 
 
 def _accepted(adapters: AdapterRegistry, uri: str) -> bool:
