@@ -167,11 +167,11 @@ class KeyRing:
         return version, {r.key_id: _key(r) for r in session.scalars(select(ApiKeyRow))}
 
     async def refresh(self) -> None:
-        version = await self._db.run(
+        version = await self._db.read(
             lambda s: s.scalar(select(KeyStoreVersion.version).where(KeyStoreVersion.id == 1)) or 0
         )
         if version != self._version:
-            self._version, self._keys = await self._db.run(self._read)
+            self._version, self._keys = await self._db.read(self._read)
             _log.info("api keys loaded", extra={"keys": len(self._keys), "version": self._version})
 
     async def follow(self, interval: float) -> None:

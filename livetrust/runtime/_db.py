@@ -8,6 +8,7 @@ import contextlib
 import contextvars
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -87,10 +88,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_READ_ONLY = "livetrust_read_only"
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # BEGIN IMMEDIATE takes the write lock up front: a transaction that reads and then writes cannot
-    # fail with "database is locked" halfway; writers queue (busy_timeout) instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # fail with "database is locked" halfway; writers queue (busy_timeout) instead. Read-only units
+    # (Database.read) begin deferred: under WAL they see one snapshot and never wait for the writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def serialize_writes(session: Session, name: str) -> None:
@@ -172,7 +177,16 @@ class Database:
         self.engine = create_db_engine(self.url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; the option only changes how SQLite begins (PostgreSQL reads never block writers).
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False, autoflush=False
+        )
         self._executor = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="db")
+        # SQLite has one writer at a time. Threads of this process queue here and start the moment the
+        # writer ends, instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if self.dialect == "sqlite" else contextlib.nullcontext()
+        )
         script = ScriptDirectory.from_config(alembic_config(migrations_dir, self.url))
         self._heads = frozenset(script.get_heads())
         self._known = frozenset(revision.revision for revision in script.walk_revisions())
@@ -184,7 +198,12 @@ class Database:
             yield session
 
     def run_sync(self, fn: Callable[[Session], T]) -> T:
-        with self.session() as session:
+        with self._write_lock, self.session() as session:
+            return fn(session)
+
+    def read_sync(self, fn: Callable[[Session], T]) -> T:
+        # Never committed: closing the session rolls the transaction back (a read must not write).
+        with self._read_sessions() as session:
             return fn(session)
 
     async def run(self, fn: Callable[[Session], T]) -> T:
@@ -193,6 +212,13 @@ class Database:
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
         return await loop.run_in_executor(self._executor, context.run, self.run_sync, fn)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        """Like :meth:`run`, for a unit that only reads: it sees one snapshot and, on SQLite, does not
+        queue behind writers for the write lock. Anything it writes is rolled back."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._executor, context.run, self.read_sync, fn)
 
     def _schema_is_current(self, conn: Connection) -> bool:
         """At this code's head, or ahead of it: a revision this code does not know was written by a

@@ -31,7 +31,7 @@ class LocalRegistryProvider:
 
     async def submit(self, *, name: str, id_number: str) -> ProviderResult:
         subject, name_digest = self._digester.subject_digest(id_number), self._digester.name_digest(name)
-        known = await self._db.run(lambda s: store.registry_has(s, subject_digest=subject, name_digest=name_digest))
+        known = await self._db.read(lambda s: store.registry_has(s, subject_digest=subject, name_digest=name_digest))
         if known:
             return ProviderResult(ProviderOutcome.MATCH)
         reason = "PROVIDER_UNKNOWN_PERSON" if known is None else "PROVIDER_NAME_MISMATCH"

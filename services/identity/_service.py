@@ -379,7 +379,7 @@ class IdentityService:
             )
 
         now = self._clock.now()
-        existing = await self._db.run(current)
+        existing = await self._db.read(current)
         if existing is not None and not reverify:
             fresh = existing.status == VerificationStatus.VERIFIED.value and (
                 existing.reverify_by is None or now < existing.reverify_by
@@ -387,7 +387,7 @@ class IdentityService:
             if fresh or existing.status == VerificationStatus.PENDING.value:
                 if existing.status == VerificationStatus.PENDING.value:
                     return await self._poll(existing.id, platform_id)
-                return await self._db.run(lambda s: self._view(s, existing, now))
+                return await self._db.read(lambda s: self._view(s, existing, now))
 
         # The provider is asked outside any transaction: it may take seconds.
         result = await self._provider.submit(name=person.name, id_number=person.normalized)
@@ -425,12 +425,12 @@ class IdentityService:
             return await self._db.run(save)
         except IntegrityError:
             # A concurrent identical request inserted first: answer with its row.
-            row = await self._db.run(current)
+            row = await self._db.read(current)
             assert row is not None
-            return await self._db.run(lambda s: self._view(s, row, self._clock.now()))
+            return await self._db.read(lambda s: self._view(s, row, self._clock.now()))
 
     async def _poll(self, verification_id: str, platform_id: str) -> VerificationView:
-        row = await self._db.run(
+        row = await self._db.read(
             lambda s: store.find_verification(s, platform_id=platform_id, verification_id=verification_id)
         )
         if row is None:
@@ -447,7 +447,7 @@ class IdentityService:
 
                 await self._db.run(update)
         now = self._clock.now()
-        return await self._db.run(
+        return await self._db.read(
             lambda s: self._view(s, s.get(store.VerificationRow, verification_id), now)  # type: ignore[arg-type]
         )
 
@@ -480,7 +480,7 @@ class IdentityService:
             decision = decide_eligibility(_verification_facts(row), consents, as_of=when, tz=tz)
             return EligibilityView(decision, row.id, row.subject_digest, row.reverify_by)
 
-        return await self._db.run(decide)
+        return await self._db.read(decide)
 
     # --- guardian consent ---------------------------------------------------------------------
 
@@ -515,7 +515,7 @@ class IdentityService:
         assert guardian is not None and relationship is not None
         now = self._clock.now()
         tz = self._settings.timezone_for(platform_id)
-        minor = await self._db.run(
+        minor = await self._db.read(
             lambda s: store.latest_verification(s, platform_id=platform_id, account_id=account_id)
         )
         if minor is None or minor.status != VerificationStatus.VERIFIED.value or minor.birth_date is None:
@@ -682,7 +682,7 @@ class IdentityService:
             violations.extend(getattr(exc, "violations", ()))
         require(violations)
         now = self._clock.now()
-        rows = await self._db.run(
+        rows = await self._db.read(
             lambda s: store.list_consents(
                 s, platform_id=platform_id, account_id=account_id, limit=size + 1, offset=offset
             )
@@ -746,7 +746,7 @@ class IdentityService:
         check_identifier(violations, "account_id", account_id)
         check_identifier(violations, "session_id", session_id)
         require(violations)
-        row = await self._db.run(
+        row = await self._db.read(
             lambda s: store.latest_broadcast_check(
                 s, platform_id=platform_id, account_id=account_id, session_id=session_id
             )

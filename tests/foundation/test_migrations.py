@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2
 
 from livetrust._parts import load_part
 from livetrust.runtime import SERVICES, ServiceConfig, migrate
-from tests.conftest import running, wait_serving
+from tests.conftest import migrated, running, wait_serving
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -63,5 +63,42 @@ def test_readiness_accepts_a_schema_ahead_of_the_code_but_not_behind(database_ur
         with db.engine.begin() as conn:  # behind: a known, older revision (the baseline)
             conn.execute(sa.text("UPDATE alembic_version SET version_num = '4d86ad258e27'"))
         assert not db.check_ready_sync()
+    finally:
+        db.close()
+
+
+async def test_read_units_see_committed_data_write_nothing_and_do_not_wait_for_a_writer(database_url: str) -> None:
+    import threading
+
+    from livetrust.runtime import Database
+
+    migrations = load_part("gateway").migrations_dir
+    assert migrations is not None
+    url = migrated("gateway", database_url)
+    db = Database(url, migrations_dir=migrations, pool_size=4)
+    version = sa.text("SELECT version FROM key_store_version WHERE id = 1")
+    try:
+        db.run_sync(lambda s: s.execute(sa.text("DELETE FROM key_store_version")))
+        db.run_sync(lambda s: s.execute(sa.text("INSERT INTO key_store_version (id, version) VALUES (1, 7)")))
+        before = db.read_sync(lambda s: s.execute(version).scalar())
+        assert before == 7
+        # A write attempted inside a read unit is never committed.
+        db.read_sync(lambda s: s.execute(sa.text("UPDATE key_store_version SET version = version + 100")))
+        assert db.read_sync(lambda s: s.execute(version).scalar()) == before
+
+        # While a writer holds its transaction open, a read answers with the last committed state.
+        holding, release = threading.Event(), threading.Event()
+
+        def slow_writer(session) -> None:
+            session.execute(sa.text("UPDATE key_store_version SET version = version + 1"))
+            holding.set()
+            release.wait(10)
+
+        writer = asyncio.ensure_future(db.run(slow_writer))
+        assert await asyncio.to_thread(holding.wait, 10)
+        assert await asyncio.wait_for(db.read(lambda s: s.execute(version).scalar()), 5) == before
+        release.set()
+        await writer
+        assert await db.read(lambda s: s.execute(version).scalar()) == before + 1
     finally:
         db.close()
