@@ -5,8 +5,8 @@ imported, blacklist entries bulk-loaded, and one API key created in the gateway'
 (a) overhead: single-digest blacklist ``Lookup`` through the gateway against the same calls made directly to
     the blacklist (with the caller metadata the gateway would have signed), p50 at concurrency 1 and 32 in
     the same run (target: gateway p50 <= 1.5x direct);
-(b) ``CheckRegistration`` (VerifyIdentity, then CheckEligibility and a blacklist Lookup at once) for new
-    accounts, 50 concurrent callers: p99 (target < 25 ms) and QPS, against the bare health check through
+(b) ``CheckRegistration`` (VerifyIdentity, whose answer carries the eligibility decision, then a blacklist
+    Lookup) for new accounts, 50 concurrent callers: p99 (target < 25 ms) and QPS, against the bare health check through
     the gateway at the same concurrency.
 
 The API key gets a rate limit far above what the load reaches: this measures the gateway's work, not its

@@ -135,17 +135,10 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
             response.verdict = pb.REGISTRATION_VERDICT_REVIEW
             response.reasons.extend(v.reasons or ["VERIFICATION_PENDING"])
             return response
-        eligibility, match = await asyncio.gather(
-            self._call(
-                context,
-                "identity",
-                self._identity.CheckEligibility,
-                identity_pb2.CheckEligibilityRequest(platform_id=request.platform_id, account_id=request.account_id),
-            ),
-            self._blacklisted(context, v.subject_digest),
-        )
-        if eligibility.HasField("changes_at"):
-            response.changes_at.CopyFrom(eligibility.changes_at)
+        # The verification carries the eligibility decision taken with it: one more call, the lookup.
+        match = await self._blacklisted(context, v.subject_digest)
+        if v.HasField("eligibility_changes_at"):
+            response.changes_at.CopyFrom(v.eligibility_changes_at)
         if match is not None:
             response.verdict = pb.REGISTRATION_VERDICT_DENY_BLACKLISTED
             response.reasons.append("BLACKLISTED")
@@ -154,12 +147,12 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
             if match.HasField("listed_until"):
                 response.blacklist.listed_until.CopyFrom(match.listed_until)
             return response
-        response.reasons.extend(eligibility.reasons)
-        if eligibility.eligibility == identity_pb2.ELIGIBILITY_ELIGIBLE:
+        response.reasons.extend(v.eligibility_reasons)
+        if v.eligibility == identity_pb2.ELIGIBILITY_ELIGIBLE:
             response.verdict = pb.REGISTRATION_VERDICT_ALLOW
-        elif eligibility.eligibility == identity_pb2.ELIGIBILITY_NEEDS_GUARDIAN_CONSENT:
+        elif v.eligibility == identity_pb2.ELIGIBILITY_NEEDS_GUARDIAN_CONSENT:
             response.verdict = pb.REGISTRATION_VERDICT_REQUIRE_GUARDIAN_CONSENT
-        elif "UNDER_16" in eligibility.reasons:
+        elif "UNDER_16" in v.eligibility_reasons:
             response.verdict = pb.REGISTRATION_VERDICT_DENY_UNDER_16
         else:  # verified yet ineligible for another reason: a person must look
             response.verdict = pb.REGISTRATION_VERDICT_REVIEW

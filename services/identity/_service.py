@@ -141,6 +141,8 @@ class VerificationView:
     reverify_by: datetime | None
     created_at: datetime
     updated_at: datetime
+    eligibility_reasons: tuple[str, ...] = ()
+    eligibility_changes_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +329,8 @@ class IdentityService:
             masked_id_number=row.masked_id_number,
             age_band=decision.age_band,  # the eligibility rules computed it at the same instant
             eligibility=decision.eligibility,
+            eligibility_reasons=decision.reasons,
+            eligibility_changes_at=decision.changes_at,
             subject_digest=row.subject_digest,
             provider=row.provider,
             verified_at=row.verified_at,

@@ -38,8 +38,9 @@ def _verification(view: VerificationView) -> pb.Verification:
         subject_digest=view.subject_digest,
         id_type=enum_to_proto(view.id_type, common_pb2.IdType),
         provider=view.provider,
+        eligibility_reasons=list(view.eligibility_reasons),
     )
-    for name in ("reverify_by", "verified_at", "created_at", "updated_at"):
+    for name in ("reverify_by", "verified_at", "created_at", "updated_at", "eligibility_changes_at"):
         set_timestamp(message, name, getattr(view, name))
     return message
 

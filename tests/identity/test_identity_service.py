@@ -174,15 +174,19 @@ async def test_wrong_name_is_rejected(identity) -> None:
     eligibility = await stub.CheckEligibility(pb.CheckEligibilityRequest(platform_id="plat-a", account_id="acct-1"))
     assert eligibility.eligibility == pb.ELIGIBILITY_INELIGIBLE
     assert list(eligibility.reasons) == ["NOT_VERIFIED", "VERIFICATION_REJECTED"]
+    assert list(rejected.eligibility_reasons) == list(eligibility.reasons)
 
 
 async def test_under_16_and_the_16th_birthday(identity) -> None:
     stub, _ = identity
     young = await verify(stub, UNDER_16)
     assert young.age_band == pb.AGE_BAND_UNDER_16 and young.eligibility == pb.ELIGIBILITY_INELIGIBLE
-    await verify(stub, SIXTEEN_TOMORROW, account="acct-16")
+    sixteen_tomorrow = await verify(stub, SIXTEEN_TOMORROW, account="acct-16")
     check = await stub.CheckEligibility(pb.CheckEligibilityRequest(platform_id="plat-a", account_id="acct-16"))
     assert check.eligibility == pb.ELIGIBILITY_INELIGIBLE and list(check.reasons) == ["UNDER_16"]
+    # The verification carries the same decision, so a registration check needs no second call.
+    assert list(sixteen_tomorrow.eligibility_reasons) == ["UNDER_16"]
+    assert sixteen_tomorrow.eligibility_changes_at == check.changes_at
     # The answer changes at local midnight of the 16th birthday (2026-06-02 00:00 +08:00).
     turns_16 = datetime(2026, 6, 1, 16, 0, tzinfo=UTC)
     assert check.changes_at.ToDatetime(tzinfo=UTC) == turns_16

@@ -119,7 +119,7 @@ class ValidateIdNumberResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., normalized_id_number: _Optional[str] = ..., birth_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., sex: _Optional[_Union[Sex, str]] = ..., violations: _Optional[_Iterable[_Union[_common_pb2.FieldViolation, _Mapping]]] = ...) -> None: ...
 
 class Verification(_message.Message):
-    __slots__ = ("verification_id", "platform_id", "account_id", "role", "status", "reasons", "masked_id_number", "age_band", "eligibility", "subject_digest", "reverify_by", "verified_at", "created_at", "updated_at", "id_type", "provider")
+    __slots__ = ("verification_id", "platform_id", "account_id", "role", "status", "reasons", "masked_id_number", "age_band", "eligibility", "subject_digest", "reverify_by", "verified_at", "created_at", "updated_at", "id_type", "provider", "eligibility_reasons", "eligibility_changes_at")
     VERIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -136,6 +136,8 @@ class Verification(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ID_TYPE_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBILITY_REASONS_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBILITY_CHANGES_AT_FIELD_NUMBER: _ClassVar[int]
     verification_id: str
     platform_id: str
     account_id: str
@@ -152,7 +154,9 @@ class Verification(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     id_type: _common_pb2.IdType
     provider: str
-    def __init__(self, verification_id: _Optional[str] = ..., platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.SubjectRole, str]] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., masked_id_number: _Optional[str] = ..., age_band: _Optional[_Union[AgeBand, str]] = ..., eligibility: _Optional[_Union[Eligibility, str]] = ..., subject_digest: _Optional[str] = ..., reverify_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id_type: _Optional[_Union[_common_pb2.IdType, str]] = ..., provider: _Optional[str] = ...) -> None: ...
+    eligibility_reasons: _containers.RepeatedScalarFieldContainer[str]
+    eligibility_changes_at: _timestamp_pb2.Timestamp
+    def __init__(self, verification_id: _Optional[str] = ..., platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.SubjectRole, str]] = ..., status: _Optional[_Union[VerificationStatus, str]] = ..., reasons: _Optional[_Iterable[str]] = ..., masked_id_number: _Optional[str] = ..., age_band: _Optional[_Union[AgeBand, str]] = ..., eligibility: _Optional[_Union[Eligibility, str]] = ..., subject_digest: _Optional[str] = ..., reverify_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., id_type: _Optional[_Union[_common_pb2.IdType, str]] = ..., provider: _Optional[str] = ..., eligibility_reasons: _Optional[_Iterable[str]] = ..., eligibility_changes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class VerifyIdentityRequest(_message.Message):
     __slots__ = ("platform_id", "account_id", "role", "person", "reverify")
