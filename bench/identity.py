@@ -103,11 +103,14 @@ async def _in_process(ctx: Context, env: dict[str, str], people: list[tuple[str,
     from livetrust.identity._crypto import Digester
     from livetrust.identity._idnumbers import IdType, validate_id_number
     from livetrust.identity._service import Role
-    from livetrust.runtime import Database, ServiceConfig
+    from livetrust.runtime import Caller, Database, ServiceConfig, current_caller
+    from livetrust.runtime import Role as CallerRole
 
     settings = ctx.settings
     config = ServiceConfig.from_env("identity", env)
     assert config.database_url is not None
+    # Calls made in-process act as the gateway-authenticated platform the gRPC runs sign as.
+    current_caller.set(Caller("bench", CallerRole.PLATFORM, "bench-bench"))
     db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=config.db_pool_size)
     try:
         import_persons(db, Digester.from_env(env), people)

@@ -4,6 +4,7 @@ environments, and servers started in-process on port 0 over real sockets."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import uuid
@@ -158,3 +159,37 @@ def signed_caller(secret: bytes, platform: str = "plat-a", role: str = "PLATFORM
 
     token = sign_caller(Caller(platform, Role(role), f"key-{platform}"), secret, now=datetime.now(UTC))
     return ((CALLER_METADATA_KEY, token),)
+
+
+class SignedAsRequestPlatform(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """Signs each call as the gateway would for a ``role`` caller of the request's own ``platform_id``
+    (tests that call one service directly and are about its rules, not the gateway's)."""
+
+    def __init__(self, secret: bytes, role: str = "PLATFORM") -> None:
+        self._secret = secret
+        self._role = role
+
+    def _details(self, details: grpc.aio.ClientCallDetails, request: object) -> grpc.aio.ClientCallDetails:
+        platform = getattr(request, "platform_id", "plat-a")  # even "": the test is about the service's checks
+        metadata = grpc.aio.Metadata(*(details.metadata or ()), *signed_caller(self._secret, platform, self._role))
+        return grpc.aio.ClientCallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        )
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(client_call_details, request), request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return await continuation(self._details(client_call_details, request), request)
+
+
+@contextlib.contextmanager
+def acting_as(platform: str = "plat-a", role: str = "PLATFORM") -> Iterator[None]:
+    """In-process calls of service functions as a gateway-authenticated caller."""
+    from livetrust.runtime import Caller, Role, current_caller
+
+    token = current_caller.set(Caller(platform, Role(role), f"key-{platform}"))
+    try:
+        yield
+    finally:
+        current_caller.reset(token)

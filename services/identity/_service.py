@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
 from livetrust.errors import FailedPrecondition, FieldViolation, NotFound, PreconditionViolation, require
-from livetrust.runtime import Database
+from livetrust.runtime import Database, require_caller
+from livetrust.runtime import Role as CallerRole  # who calls; Role below is the subject's role
 from livetrust.validation import (
     check_identifier,
     check_not_future,
@@ -273,6 +274,7 @@ class IdentityService:
 
     def validate_id_number(self, *, id_type: IdType | None, id_number: str, platform_id: str = "") -> IdNumberCheck:
         """Stateless; violations are part of the answer, not an error."""
+        require_caller()
         if id_type is None:
             require([FieldViolation("id_type", "must be RESIDENT_ID or USCC", "REQUIRED")])
         assert id_type is not None
@@ -362,6 +364,7 @@ class IdentityService:
         id_number: str,
         reverify: bool = False,
     ) -> VerificationView:
+        require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
@@ -456,6 +459,7 @@ class IdentityService:
         )
 
     async def get_verification(self, *, platform_id: str, verification_id: str) -> VerificationView:
+        require_caller(CallerRole.PLATFORM, CallerRole.REVIEWER, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "verification_id", verification_id)
@@ -465,6 +469,7 @@ class IdentityService:
     async def check_eligibility(
         self, *, platform_id: str, account_id: str, as_of: datetime | None = None
     ) -> EligibilityView:
+        require_caller(CallerRole.PLATFORM, CallerRole.REVIEWER, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
@@ -498,6 +503,7 @@ class IdentityService:
         guardian_id_number: str,
         relationship: GuardianRelationship | None,
     ) -> ConsentView:
+        require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
@@ -635,6 +641,7 @@ class IdentityService:
     async def confirm_guardian_consent(
         self, *, platform_id: str, consent_id: str, evidence_ref: str, consent_text_version: str
     ) -> ConsentView:
+        require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_text(violations, "evidence_ref", evidence_ref, max_length=512)
         check_text(violations, "consent_text_version", consent_text_version, max_length=64)
@@ -655,6 +662,7 @@ class IdentityService:
         )
 
     async def revoke_guardian_consent(self, *, platform_id: str, consent_id: str, reason: str) -> ConsentView:
+        require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_text(violations, "reason", reason, max_length=512)
 
@@ -675,6 +683,7 @@ class IdentityService:
     async def list_guardian_consents(
         self, *, platform_id: str, account_id: str, page_size_requested: int = 0, page_token: str = ""
     ) -> tuple[list[ConsentView], str]:
+        require_caller(CallerRole.PLATFORM, CallerRole.REVIEWER, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
@@ -707,6 +716,7 @@ class IdentityService:
         checked_at: datetime | None,
         request_id: str,
     ) -> BroadcastCheckView:
+        require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         now = self._clock.now()
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
@@ -745,6 +755,7 @@ class IdentityService:
             return await self._db.run(save)
 
     async def get_broadcast_check(self, *, platform_id: str, account_id: str, session_id: str) -> BroadcastCheckView:
+        require_caller(CallerRole.PLATFORM, CallerRole.REVIEWER, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)

@@ -14,7 +14,7 @@ from livetrust.identity._crypto import Digester, Keyring
 from livetrust.identity._idnumbers import IdType
 from livetrust.identity._service import Role
 from livetrust.runtime import Database, ServiceConfig
-from tests.conftest import migrated
+from tests.conftest import acting_as, migrated
 from tests.identity.test_identity_service import ADULT, MINOR_17, SHANGHAI_NOON
 
 
@@ -62,15 +62,16 @@ async def test_rotate_key_reencrypts_every_row(database_url: str, make_env) -> N
     db = Database(database_url, migrations_dir=MIGRATIONS_DIR)
     clock = FixedClock(SHANGHAI_NOON)
     service = build_identity_service(config, db, clock=clock)
-    for i, who in enumerate((ADULT, MINOR_17)):
-        await service.verify_identity(
-            platform_id="p",
-            account_id=f"a{i}",
-            role=Role.LIVE_MARKETER,
-            name=who[0],
-            id_type=IdType.RESIDENT_ID,
-            id_number=who[1],
-        )
+    with acting_as("p"):
+        for i, who in enumerate((ADULT, MINOR_17)):
+            await service.verify_identity(
+                platform_id="p",
+                account_id=f"a{i}",
+                role=Role.LIVE_MARKETER,
+                name=who[0],
+                id_type=IdType.RESIDENT_ID,
+                id_number=who[1],
+            )
     rotated_env = dict(env, LIVETRUST_IDENTITY_ENCRYPTION_KEYS=f"old={old},new={new}")
     rotated = build_identity_service(ServiceConfig.from_env("identity", rotated_env), db, clock=clock)
     assert rotated.rotate_keys(batch_size=1) == 2

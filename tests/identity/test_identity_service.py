@@ -22,7 +22,7 @@ from livetrust.identity._registry import import_registry
 from livetrust.identity.v1 import identity_pb2 as pb
 from livetrust.identity.v1 import identity_pb2_grpc
 from livetrust.runtime import Database, ServiceConfig
-from tests.conftest import migrated, running, wait_serving
+from tests.conftest import SignedAsRequestPlatform, migrated, running, wait_serving
 from tests.identity.test_http_provider import API_KEY, KNOWN_ID, KNOWN_NAME, simulator  # noqa: F401
 
 SHANGHAI_NOON = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
@@ -77,6 +77,12 @@ def clock() -> FixedClock:
     return FixedClock(SHANGHAI_NOON)
 
 
+def signed(config: ServiceConfig, role: str = "PLATFORM") -> SignedAsRequestPlatform:
+    """Calls signed as the gateway would, for the request's own platform."""
+    assert config.caller_secret is not None
+    return SignedAsRequestPlatform(config.caller_secret, role)
+
+
 @pytest.fixture
 async def identity(database_url: str, make_env, clock: FixedClock, tmp_path: Path):
     env = make_env(LIVETRUST_IDENTITY_DATABASE_URL=migrated("identity", database_url))
@@ -92,7 +98,7 @@ async def identity(database_url: str, make_env, clock: FixedClock, tmp_path: Pat
     assert report.imported == len(PEOPLE) and report.rejected_lines == (len(PEOPLE) + 2,)
     async with running(config, build_service(config, clock=clock)) as (_, address):
         await wait_serving(address, "livetrust.identity.v1.IdentityService")
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with grpc.aio.insecure_channel(address, interceptors=[signed(config)]) as channel:
             yield identity_pb2_grpc.IdentityServiceStub(channel), db
     db.close()
 
@@ -464,7 +470,7 @@ async def test_http_provider_async_flow(database_url: str, make_env, clock: Fixe
     config = ServiceConfig.from_env("identity", env)
     async with running(config, build_service(config, clock=clock)) as (_, address):
         await wait_serving(address, "livetrust.identity.v1.IdentityService")
-        async with grpc.aio.insecure_channel(address) as channel:
+        async with grpc.aio.insecure_channel(address, interceptors=[signed(config)]) as channel:
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             pending = await verify(stub, (KNOWN_NAME, KNOWN_ID), role=common_pb2.SUBJECT_ROLE_ROOM_OPERATOR)
             assert pending.status == pb.VERIFICATION_STATUS_PENDING

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from livetrust.common.v1 import common_pb2
 from livetrust.identity.v1 import identity_pb2 as pb
 from livetrust.identity.v1 import identity_pb2_grpc
+from tests.conftest import SignedAsRequestPlatform
 from tests.foundation.test_up import free_ports
 from tests.identity.test_identity_service import ADULT, ADULT_2, MINOR_17, UNDER_16, person
 
@@ -56,6 +57,7 @@ async def test_no_personal_data_in_database_logs_or_spans(database_url: str, tmp
         LIVETRUST_IDENTITY_DATABASE_URL=database_url,
         LIVETRUST_CONSORTIUM_KEY="ab" * 32,
         LIVETRUST_IDENTITY_ENCRYPTION_KEY="cd" * 32,
+        LIVETRUST_CALLER_SECRET="ef" * 32,
         LIVETRUST_LOG_LEVEL="DEBUG",
         OTEL_TRACES_EXPORTER="console",
         OTEL_METRICS_EXPORTER="console",
@@ -78,7 +80,8 @@ async def test_no_personal_data_in_database_logs_or_spans(database_url: str, tmp
         from tests.conftest import wait_serving
 
         await wait_serving(f"127.0.0.1:{port}", "livetrust.identity.v1.IdentityService", within=20)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        signed = SignedAsRequestPlatform(("ef" * 32).encode())
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}", interceptors=[signed]) as channel:
             stub = identity_pb2_grpc.IdentityServiceStub(channel)
             for i, who in enumerate((*SECRET_PEOPLE, IMPOSTOR)):
                 await stub.VerifyIdentity(
