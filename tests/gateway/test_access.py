@@ -172,6 +172,10 @@ async def test_services_refuse_forged_caller_metadata(suite) -> None:
                 metadata=((CALLER_METADATA_KEY, forged),),
             )
         assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        # No caller metadata at all (a call that went around the gateway): refused as well.
+        with pytest.raises(grpc.aio.AioRpcError) as anonymous:
+            await stub.CheckEligibility(identity_pb2.CheckEligibilityRequest(platform_id="plat-a", account_id="a"))
+        assert anonymous.value.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_public_services_need_no_rule() -> None:
