@@ -23,6 +23,7 @@ from livetrust.runtime import (
     ServiceDefinition,
     current_caller,
     open_channel,
+    outbound_tracing,
     service_address,
     sign_caller,
 )
@@ -119,6 +120,7 @@ def build_gateway(
         {svc: backends[name] for svc, name in routes.items()},
         method_kinds=method_kinds,
         extra_metadata=lambda _context: caller_metadata(),
+        forward_trace_context=not outbound_tracing(env),
     )
     access = AccessInterceptor(
         keys=keys,

@@ -33,12 +33,14 @@ _HANDLER_FACTORIES = {
 }  # time_remaining() of a call without a deadline is about 2**63 ns
 
 
-def forwardable_metadata(metadata: Any) -> list[tuple[str, str | bytes]]:
-    """The part of the caller's metadata that a backend may see: ``x-*`` application keys and trace context."""
+def forwardable_metadata(metadata: Any, *, trace_context: bool = True) -> list[tuple[str, str | bytes]]:
+    """The part of the caller's metadata that a backend may see: ``x-*`` application keys and, unless the
+    gateway traces its own outbound calls (which then carry the continued trace), the caller's trace context."""
+    forwarded = _FORWARDED_KEYS if trace_context else frozenset()
     return [
         (key, value)
         for key, value in metadata or ()
-        if key not in _DROPPED_KEYS and (key in _FORWARDED_KEYS or key.startswith("x-"))
+        if key not in _DROPPED_KEYS and (key in forwarded or key.startswith("x-"))
     ]
 
 
@@ -80,8 +82,11 @@ class ProxyHandler(grpc.GenericRpcHandler):
         *,
         method_kinds: Mapping[str, str] | None = None,
         extra_metadata: Any = None,
+        forward_trace_context: bool = True,
     ) -> None:
         self._routes = dict(routes)
+        #: False when the backend channels are traced: their interceptor sends the trace on, once.
+        self._forward_trace_context = forward_trace_context
         #: Call shapes of methods the descriptor pool does not know (``/svc/Method`` -> ``unary_stream``).
         self._method_kinds = dict(method_kinds or {})
         self._handlers: dict[str, grpc.RpcMethodHandler | None] = {}
@@ -140,7 +145,7 @@ class ProxyHandler(grpc.GenericRpcHandler):
         return factory(stream_response)
 
     def _metadata(self, context: grpc.aio.ServicerContext) -> list[tuple[str, str | bytes]]:
-        metadata = forwardable_metadata(context.invocation_metadata())
+        metadata = forwardable_metadata(context.invocation_metadata(), trace_context=self._forward_trace_context)
         if self._extra_metadata is not None:
             metadata.extend(self._extra_metadata(context))
         return metadata

@@ -5,7 +5,13 @@ from livetrust.tls import TlsConfig
 
 from ._audit import append_audit, audit_table, verify_audit
 from ._auth import CALLER_METADATA_KEY, Caller, Role, current_caller, require_caller, sign_caller, verify_caller
-from ._client import DEFAULT_CALL_TIMEOUT_SECONDS, open_channel, outbound_timeout, retry_service_config
+from ._client import (
+    DEFAULT_CALL_TIMEOUT_SECONDS,
+    open_channel,
+    outbound_timeout,
+    outbound_tracing,
+    retry_service_config,
+)
 from ._config import DEFAULT_ADDRESSES, SERVICES, ServiceConfig, env_secret, service_address
 from ._convert import (
     enum_from_proto,
@@ -58,6 +64,7 @@ __all__ = [
     "normalize_url",
     "open_channel",
     "outbound_timeout",
+    "outbound_tracing",
     "outbox_table",
     "pending_count",
     "require_caller",

@@ -11,7 +11,13 @@ import grpc
 
 from livetrust.tls import TlsConfig
 
-__all__ = ["DEFAULT_CALL_TIMEOUT_SECONDS", "open_channel", "outbound_timeout", "retry_service_config"]
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT_SECONDS",
+    "open_channel",
+    "outbound_timeout",
+    "outbound_tracing",
+    "retry_service_config",
+]
 
 #: Cap on any outbound call when the caller set no deadline (or a longer one).
 DEFAULT_CALL_TIMEOUT_SECONDS = 5.0
@@ -66,7 +72,7 @@ def open_channel(
         ("grpc.max_send_message_length", max_message_bytes),
     ]
     interceptors = []
-    if env.get("OTEL_TRACES_EXPORTER", "none") not in ("", "none") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    if outbound_tracing(env):
         from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
         interceptors = list(aio_client_interceptors())
@@ -76,6 +82,11 @@ def open_channel(
             target, tls.channel_credentials(), options=options, interceptors=interceptors or None
         )
     return grpc.aio.insecure_channel(target, options=options, interceptors=interceptors or None)
+
+
+def outbound_tracing(env: Mapping[str, str]) -> bool:
+    """True when channels opened with ``env`` trace their calls (and so send their own trace context)."""
+    return env.get("OTEL_TRACES_EXPORTER", "none") not in ("", "none") or bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
 def outbound_timeout(context: grpc.aio.ServicerContext | None, cap: float = DEFAULT_CALL_TIMEOUT_SECONDS) -> float:

@@ -149,3 +149,16 @@ async def test_gateway_reflection_lists_every_service(make_env) -> None:
             "livetrust.retention.v1.RetentionService",
             "livetrust.gateway.v1.ComplianceGateway",
         } <= names
+
+
+def test_trace_context_is_forwarded_once() -> None:
+    from livetrust.gateway._proxy import forwardable_metadata
+    from livetrust.runtime import outbound_tracing
+
+    incoming = (("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), ("x-request-id", "r"))
+    # Untraced gateway: the caller's context passes as it came.
+    assert forwardable_metadata(incoming) == list(incoming)
+    # Traced gateway: its client interceptor sends the continued trace; the caller's copy would be a second one.
+    assert forwardable_metadata(incoming, trace_context=False) == [("x-request-id", "r")]
+    assert outbound_tracing({"OTEL_TRACES_EXPORTER": "otlp"}) and outbound_tracing({"OTEL_EXPORTER_OTLP_ENDPOINT": "x"})
+    assert not outbound_tracing({}) and not outbound_tracing({"OTEL_TRACES_EXPORTER": "none"})
