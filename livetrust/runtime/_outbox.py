@@ -137,9 +137,19 @@ class OutboxRelay:
         return mark
 
     async def deliver_due(self, limit: int = 100) -> int:
-        """One pass; returns how many rows were delivered."""
+        """One pass; returns how many rows were delivered.
+
+        A destination that failed for a reason worth retrying is not tried again in the same pass: its
+        later rows wait for the same retry time (keeping their order), and the other destinations' rows
+        go on, so one service being down does not delay deliveries to the others.
+        """
         delivered = 0
+        retry_at: dict[str, datetime] = {}
+        deferred: dict[str, list[str]] = {}
         for due in await self._db.run(lambda s: self._due(s, limit)):
+            if due.destination in retry_at:
+                deferred.setdefault(due.destination, []).append(due.id)
+                continue
             deliver = self._deliverers.get(due.destination)
             now = self._clock.now()
             try:
@@ -156,19 +166,27 @@ class OutboxRelay:
                     await self._db.run(self._mark(due.id, attempts=attempts, dead_at=now, last_error=error[:500]))
                 else:
                     backoff = min(self._max_backoff, 0.5 * 2 ** min(attempts, 16))
+                    retry_at[due.destination] = now + timedelta(seconds=backoff)
                     await self._db.run(
                         self._mark(
                             due.id,
                             attempts=attempts,
                             last_error=error[:500],
-                            next_attempt_at=now + timedelta(seconds=backoff),
+                            next_attempt_at=retry_at[due.destination],
                         )
                     )
                 continue
             await self._db.run(self._mark(due.id, attempts=due.attempts + 1, delivered_at=now, last_error=""))
             self._delivered.add(1, {"destination": due.destination})
             delivered += 1
+        if deferred:
+            await self._db.run(lambda s: self._defer(s, deferred, retry_at))
         return delivered
+
+    def _defer(self, session: Session, deferred: Mapping[str, list[str]], retry_at: Mapping[str, datetime]) -> None:
+        t = self._table
+        for destination, ids in deferred.items():
+            session.execute(update(t).where(t.c.id.in_(ids)).values(next_attempt_at=retry_at[destination]))
 
     async def run(self) -> None:
         """Background task: deliver, then sleep until woken or the interval passes."""
