@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BUF_VERSION := 1.75.0
 
-.PHONY: install up test lint proto proto-check buf
+.PHONY: install up test test-slow lint proto proto-check buf
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -17,6 +17,10 @@ up: install
 
 test: install
 	$(VENV)/bin/pytest
+
+# The reliability runs (load, faults, SIGTERM on real processes; a few minutes): docs/reliability.md.
+test-slow: install
+	$(VENV)/bin/pytest -m slow
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -46,7 +46,8 @@ async def _abort_for(context: grpc.aio.ServicerContext, exc: grpc.aio.AioRpcErro
             retry_after_seconds=1.0,
         )
         await context.abort_with_status(status_for_error(error, domain="livetrust.gateway"))
-    await context.abort(exc.code(), exc.details() or "", exc.trailing_metadata())
+    # abort() wants a tuple: the call's Metadata object made every passed-on error INTERNAL (TypeError).
+    await context.abort(exc.code(), exc.details() or "", tuple(exc.trailing_metadata() or ()))
     raise AssertionError("abort returned")  # pragma: no cover
 
 
@@ -175,9 +176,14 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
                 platform_id=request.platform_id, account_id=request.account_id
             ),
         )
-        eligibility, check, restrictions = await asyncio.gather(
-            eligibility_call, self._broadcast_check(context, request), restrictions_call
+        results = await asyncio.gather(
+            eligibility_call, self._broadcast_check(context, request), restrictions_call, return_exceptions=True
         )
+        if failures := [r for r in results if isinstance(r, BaseException)]:
+            # Two backends may refuse at once; the first abort set the status, the second one's
+            # "Abort already called!" (UsageError) must not turn it into an unhandled error.
+            raise next((f for f in failures if isinstance(f, grpc.aio.AbortError)), failures[0])
+        eligibility, check, restrictions = results
         reasons: list[str] = []
         if eligibility.eligibility != identity_pb2.ELIGIBILITY_ELIGIBLE:
             reasons.extend(eligibility.reasons)

@@ -11,6 +11,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from livetrust.common.v1 import common_pb2
+from livetrust.errors import FieldViolation, InvalidArgument
 
 __all__ = [
     "enum_from_proto",
@@ -38,9 +39,16 @@ def set_timestamp(message: Message, field: str, value: datetime | None) -> None:
 
 
 def from_timestamp(message: Message, field: str) -> datetime | None:
+    """The field's instant (None when absent); INVALID_ARGUMENT for a Timestamp outside its own range
+    (years 1-9999, nanos 0-999,999,999), which ``ToDatetime`` refuses with a ValueError."""
     if not message.HasField(field):
         return None
-    return getattr(message, field).ToDatetime(tzinfo=UTC)
+    try:
+        return getattr(message, field).ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(
+            [FieldViolation(field, "not a valid timestamp: years 1 to 9999, nanos 0 to 999999999", "TIMESTAMP_RANGE")]
+        ) from None
 
 
 def to_date(value: date) -> common_pb2.Date:
