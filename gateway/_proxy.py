@@ -158,7 +158,10 @@ async def _pass_error(context: grpc.aio.ServicerContext, exc: grpc.aio.AioRpcErr
     """
     trailing = tuple((k, v) for k, v in exc.trailing_metadata() or ())
     has_details = any(k == rpc_status.GRPC_DETAILS_METADATA_KEY for k, _ in trailing)
-    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not has_details:
+    # CANCELLED without details: the backend stopped while the call waited for a handler (a stopping
+    # grpc server answers so, grpc/grpc#41785); to the caller that is the dependency being unavailable.
+    unreached = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
+    if exc.code() in unreached and not has_details:
         error = Unavailable(
             f"{backend} service unavailable",
             reason="DEPENDENCY_UNAVAILABLE",
