@@ -9,7 +9,7 @@ import grpc
 from livetrust.clock import Clock, SystemClock
 from livetrust.runtime import Database, ServiceConfig, ServiceDefinition, database_service
 
-from ._service import RetentionService
+from ._service import DEFAULT_PURGE_BATCH, RetentionService
 from ._servicer import RetentionServicer
 from ._storage_adapters import AdapterRegistry
 from .v1 import retention_pb2, retention_pb2_grpc
@@ -21,11 +21,20 @@ SERVICE_NAMES = tuple(s.full_name for s in retention_pb2.DESCRIPTOR.services_by_
 
 
 def build_retention_service(
-    config: ServiceConfig, db: Database, *, clock: Clock | None = None, adapters: AdapterRegistry | None = None
+    config: ServiceConfig,
+    db: Database,
+    *,
+    clock: Clock | None = None,
+    adapters: AdapterRegistry | None = None,
+    purge_batch: int | None = None,
 ) -> RetentionService:
-    """The use-case layer with its dependencies from ``config`` (the purge command reuses it)."""
+    """The use-case layer with its dependencies from ``config`` (the purge command reuses it).
+    ``LIVETRUST_RETENTION_PURGE_BATCH`` sets how many artifacts each purge transaction handles."""
     return RetentionService(
-        db=db, clock=clock or SystemClock(), adapters=adapters or AdapterRegistry.from_env(config.env)
+        db=db,
+        clock=clock or SystemClock(),
+        adapters=adapters or AdapterRegistry.from_env(config.env),
+        purge_batch=purge_batch or int(config.env.get("LIVETRUST_RETENTION_PURGE_BATCH", DEFAULT_PURGE_BATCH)),
     )
 
 

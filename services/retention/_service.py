@@ -2,8 +2,10 @@
 and the purge. Keyword-only methods; the servicer translates protobuf to these and back.
 
 The purge's safety: an artifact is deleted only inside a transaction that holds its row lock and has
-just re-checked, with :func:`is_purgeable`, that no hold covers it and its time has come. Placing a
-hold takes the same row lock, so no hold can slip in between the check and the delete.
+just re-checked, with :func:`is_purgeable`, that no hold covers it and its time has come; that same
+transaction marks it PURGED and writes its tombstone. Placing a hold takes the same row lock, so no hold
+can slip in between the check and the delete. The purge works in batches: one transaction claims a batch
+(RETAINED -> PURGING), a second one locks, re-checks, deletes and marks the whole batch.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import metrics
-from sqlalchemy import and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Row, and_, case, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
 from livetrust.errors import AlreadyExists, FieldViolation, NotFound, require
-from livetrust.runtime import Database, Role, append_audit, require_caller
+from livetrust.runtime import Database, Role, UtcDateTime, append_audit, require_caller
 from livetrust.validation import check_identifier, check_not_future, check_text, decode_cursor, encode_cursor, page_size
 
 from . import _storage as store
@@ -39,9 +41,9 @@ from ._policy import (
     is_purgeable,
     lock_policy,
 )
-from ._storage_adapters import AdapterRegistry, StorageError, uri_digest
+from ._storage_adapters import AdapterRegistry, StorageAdapter, StorageError, uri_digest
 
-__all__ = ["ArtifactView", "PurgeReport", "RetentionService", "Scope"]
+__all__ = ["DEFAULT_PURGE_BATCH", "ArtifactView", "PurgeCandidate", "PurgeReport", "RetentionService", "Scope"]
 
 _log = logging.getLogger("livetrust.retention")
 _purged = metrics.get_meter("livetrust").create_counter("livetrust.retention.purged", description="Artifacts purged")
@@ -49,6 +51,9 @@ _purge_failures = metrics.get_meter("livetrust").create_counter(
     "livetrust.retention.purge_failures", description="Artifacts the purge could not delete"
 )
 RETAINED, PURGING, PURGED = "RETAINED", "PURGING", "PURGED"
+DEFAULT_PURGE_BATCH = 500
+"""Artifacts claimed, re-checked, deleted and marked per purge transaction: big enough to amortise the
+transactions, small enough that the row locks (SQLite: the write lock) are held only briefly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,32 @@ class PurgeReport:
     failed: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PurgeCandidate:
+    """One line of a purge plan (all of it read from the purge index)."""
+
+    id: str
+    content_class: str
+    size_bytes: int
+    retain_until: datetime
+
+
+@dataclass(slots=True)
+class _BatchOutcome:
+    purged: int = 0
+    bytes_freed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    seen: int = 0
+
+    def add(self, other: _BatchOutcome, seen: int) -> None:
+        self.purged += other.purged
+        self.bytes_freed += other.bytes_freed
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.seen += seen
+
+
 def _policy_of(row: store.PolicyRow | None, platform_id: str, content_class: ContentClass) -> Policy:
     if row is None:
         return default_policy(platform_id, content_class)
@@ -91,7 +122,7 @@ def _policy_of(row: store.PolicyRow | None, platform_id: str, content_class: Con
     )
 
 
-def _artifact_policy(row: store.ArtifactRow) -> Policy:
+def _artifact_policy(row: store.ArtifactRow | Row[Any]) -> Policy:
     """The policy as it was when the artifact was registered (what its retention answers to)."""
     return Policy(
         platform_id=row.platform_id,
@@ -127,10 +158,15 @@ def _check_platform(violations: list[FieldViolation], platform_id: str) -> None:
 
 
 class RetentionService:
-    def __init__(self, *, db: Database, clock: Clock, adapters: AdapterRegistry) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, adapters: AdapterRegistry, purge_batch: int = DEFAULT_PURGE_BATCH
+    ) -> None:
+        if purge_batch < 1:
+            raise ValueError("purge_batch must be at least 1")
         self._db = db
         self._clock = clock
         self._adapters = adapters
+        self._purge_batch = purge_batch
 
     # --- policies -----------------------------------------------------------------------------
 
@@ -605,7 +641,7 @@ class RetentionService:
 
     async def plan_purge(
         self, *, platform_id: str, as_of: datetime | None, page_size_requested: int, page_token: str
-    ) -> tuple[list[store.ArtifactRow], str, int, int]:
+    ) -> tuple[list[PurgeCandidate], str, int, int]:
         require_caller(Role.PLATFORM, Role.ADMIN, platform_id=platform_id)
         violations: list[FieldViolation] = []
         _check_platform(violations, platform_id)
@@ -615,51 +651,182 @@ class RetentionService:
         when = as_of or self._clock.now()
         a = store.ArtifactRow
 
-        def read(session: Session) -> tuple[list[store.ArtifactRow], str, int, int]:
+        def read(session: Session) -> tuple[list[PurgeCandidate], str, int, int]:
+            # Every column read is in ix_artifacts_purge: pages and totals never touch the table.
             where = self._purge_filter(platform_id, when)
-            query = select(a).where(*where)
+            query = select(a.id, a.content_class, a.size_bytes, a.retain_until).where(*where)
             if cursor is not None:
-                query = query.where(
-                    or_(a.retain_until > cursor[0], and_(a.retain_until == cursor[0], a.id > cursor[1]))
-                )
-            rows = session.scalars(query.order_by(a.retain_until, a.id).limit(size + 1)).all()
+                # A row-value comparison, which both databases seek to in the index (an OR of the two
+                # cases is not used as a lower bound by SQLite, which then rescans every earlier page).
+                query = query.where(tuple_(a.retain_until, a.id) > tuple_(literal(cursor[0], UtcDateTime), cursor[1]))
+            rows = [PurgeCandidate(*r) for r in session.execute(query.order_by(a.retain_until, a.id).limit(size + 1))]
             total, total_bytes = 0, 0
             if cursor is None:  # the plan's totals come with its first page (a full count each page is O(N^2))
                 total, total_bytes = session.execute(
                     select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
                 ).one()
             token = encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
-            return list(rows[:size]), token, int(total), int(total_bytes)
+            return rows[:size], token, int(total), int(total_bytes)
 
         return await self._db.run(read)
 
-    def _purge_one(self, session: Session, artifact_id: str, now: datetime) -> tuple[str, int]:
-        """Re-check and delete one artifact under its row lock; returns (outcome, bytes)."""
-        row = session.get(store.ArtifactRow, artifact_id, with_for_update=True)
-        if row is None or row.state == PURGED:
-            return "skipped", 0
-        adapter = self._adapters.for_uri(row.storage_uri)
-        if not is_purgeable(_facts(session, row), now=now):
-            if row.state == PURGING and not adapter.exists(row.storage_uri):
-                pass  # deleted by a run that crashed before recording it: record it now (below)
-            else:
-                row.state = RETAINED  # a hold arrived, or the period was extended, since planning
-                return "skipped", 0
-        adapter.delete(row.storage_uri)  # idempotent: a resumed run may delete what is already gone
-        row.state = PURGED
-        session.add(
-            store.TombstoneRow(
-                artifact_id=row.id,
-                platform_id=row.platform_id,
-                content_class=row.content_class,
-                purged_at=now,
-                policy=f"{row.content_class}/{row.policy_mode}",
-                policy_version=row.policy_version,
-                storage_uri_sha256=uri_digest(row.storage_uri),
-                size_bytes=row.size_bytes,
+    def _claim(self, session: Session, platform_id: str | None, now: datetime, size: int) -> list[str]:
+        """RETAINED -> PURGING for up to ``size`` due artifacts, oldest first, in one statement after one
+        locking read. The claim is only an intent: :meth:`_purge_claimed` decides, re-checking everything."""
+        a = store.ArtifactRow
+        scope = [a.platform_id == platform_id] if platform_id else []
+        due = [*scope, a.state == RETAINED, a.active_holds == 0, a.retain_until <= now]
+        # SKIP LOCKED (PostgreSQL; SQLite serialises writers anyway): rows a hold or another purge is
+        # writing right now are left to the next batch, and the purge never waits in a lock cycle.
+        ids = list(
+            session.scalars(
+                select(a.id).where(*due).order_by(a.retain_until, a.id).limit(size).with_for_update(skip_locked=True)
             )
         )
-        return "purged", row.size_bytes
+        if ids:
+            session.execute(
+                update(a).where(a.id.in_(ids), *due).values(state=PURGING).execution_options(synchronize_session=False)
+            )
+        return ids
+
+    def _leftovers(self, session: Session, platform_id: str | None, after: str, size: int) -> list[str]:
+        """Artifacts a crashed (or concurrent) run left PURGING, in id order after ``after``."""
+        a = store.ArtifactRow
+        scope = [a.platform_id == platform_id] if platform_id else []
+        query = select(a.id).where(*scope, a.state == PURGING, a.id > after).order_by(a.id).limit(size)
+        return list(session.scalars(query))
+
+    def _purge_claimed(self, session: Session, ids: list[str], now: datetime) -> _BatchOutcome:
+        """Lock the claimed rows, re-check each with :func:`is_purgeable` (its holds and retain_until read
+        in this transaction), delete the content of those still due, and mark them PURGED with one
+        tombstone each, all before this transaction commits.
+
+        The deletes happen while the row locks are held (on SQLite: the database write lock), so a hold or
+        a longer retain_until written after the claim either committed before the locks were taken, and
+        the re-check sees it, or waits until the artifact is PURGED. A crash before the commit leaves the
+        rows PURGING: the next run re-checks them, deletes again (a no-op for what is gone) and writes the
+        tombstones, so nothing is deleted twice and no deletion goes unrecorded."""
+        a, c, h = store.ArtifactRow, store.HoldCoverageRow, store.HoldRow
+        outcome = _BatchOutcome()
+        rows = session.execute(
+            select(
+                a.id,
+                a.platform_id,
+                a.content_class,
+                a.storage_uri,
+                a.size_bytes,
+                a.ended_at,
+                a.policy_version,
+                a.policy_mode,
+                a.base_days,
+                a.extension_days,
+                a.key_room,
+                a.promised_until,
+                a.retain_until,
+                a.active_holds,
+            )
+            .where(a.id.in_(ids), a.state == PURGING)
+            .order_by(a.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        outcome.skipped = len(ids) - len(rows)  # purged meanwhile by another run, or locked by a writer now
+        holds: dict[str, list[Hold]] = {}
+        if rows:
+            for artifact_id, hold_id, kind, placed_at, released_at in session.execute(
+                select(c.artifact_id, h.id, h.kind, h.placed_at, h.released_at)
+                .join(h, h.id == c.hold_id)
+                .where(c.artifact_id.in_([r.id for r in rows]))
+            ):
+                holds.setdefault(artifact_id, []).append(Hold(hold_id, kind, placed_at, released_at))
+        due: list[Row[Any]] = []
+        purged: list[Row[Any]] = []
+        retained: list[str] = []
+        errors: list[tuple[str, StorageError]] = []
+        for row in rows:
+            facts = RetentionFacts(
+                ended_at=row.ended_at,
+                policy=_artifact_policy(row),
+                key_room=row.key_room,
+                promised_until=row.promised_until,
+                holds=tuple(holds.get(row.id, ())),
+            )
+            if row.active_holds == 0 and row.retain_until <= now and is_purgeable(facts, now=now):
+                due.append(row)
+                continue
+            try:
+                if self._adapters.for_uri(row.storage_uri).exists(row.storage_uri):
+                    retained.append(row.id)  # a hold arrived, or the period was extended, since the claim
+                else:  # deleted by a run that crashed before recording it, while it was due: record it now
+                    purged.append(row)
+            except StorageError as exc:
+                errors.append((row.id, exc))
+        # Idempotent: a resumed run may delete what is already gone.
+        for row, error in zip(due, self._delete([r.storage_uri for r in due]), strict=True):
+            if error is None:
+                purged.append(row)
+            else:
+                errors.append((row.id, error))
+        for artifact_id, exc in errors:  # these stay PURGING: the next run tries again
+            _log.warning("purge could not delete", extra={"artifact_id": artifact_id, "retryable": exc.retryable})
+        outcome.failed = len(errors)
+        if retained:
+            outcome.skipped += len(retained)
+            session.execute(
+                update(a)
+                .where(a.id.in_(retained), a.state == PURGING)
+                .values(state=RETAINED)
+                .execution_options(synchronize_session=False)
+            )
+        if purged:
+            session.execute(
+                update(a)
+                .where(a.id.in_([r.id for r in purged]), a.state == PURGING)
+                .values(state=PURGED)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                insert(store.TombstoneRow),
+                [
+                    {
+                        "artifact_id": r.id,
+                        "platform_id": r.platform_id,
+                        "content_class": r.content_class,
+                        "purged_at": now,
+                        "policy": f"{r.content_class}/{r.policy_mode}",
+                        "policy_version": r.policy_version,
+                        "storage_uri_sha256": uri_digest(r.storage_uri),
+                        "size_bytes": r.size_bytes,
+                    }
+                    for r in purged
+                ],
+            )
+            outcome.purged, outcome.bytes_freed = len(purged), sum(r.size_bytes for r in purged)
+        return outcome
+
+    def _delete(self, uris: list[str]) -> list[StorageError | None]:
+        """Delete each of ``uris`` through its adapter; per URI, None or the error. An adapter with a
+        ``delete_many`` (the filesystem's) gets all of its URIs in one call."""
+        results: list[StorageError | None] = [None] * len(uris)
+        groups: dict[int, tuple[StorageAdapter, list[int]]] = {}
+        for i, uri in enumerate(uris):
+            try:
+                adapter = self._adapters.for_uri(uri)
+            except StorageError as exc:
+                results[i] = exc
+                continue
+            groups.setdefault(id(adapter), (adapter, []))[1].append(i)
+        for adapter, indexes in groups.values():
+            many = getattr(adapter, "delete_many", None)
+            if many is not None:
+                for i, error in zip(indexes, many([uris[i] for i in indexes]), strict=True):
+                    results[i] = error
+                continue
+            for i in indexes:
+                try:
+                    adapter.delete(uris[i])
+                except StorageError as exc:
+                    results[i] = exc
+        return results
 
     async def execute_purge(self, *, platform_id: str, limit: int) -> PurgeReport:
         require_caller(Role.PLATFORM, Role.ADMIN, Role.SERVICE, platform_id=platform_id)
@@ -671,39 +838,31 @@ class RetentionService:
         return await self.purge(platform_id=platform_id, limit=limit or 1000)
 
     async def purge(self, *, platform_id: str | None, limit: int) -> PurgeReport:
-        """Resume what a crashed run left PURGING, then mark and delete due artifacts, each in its own
-        locked transaction. Safe to run twice at once and to kill at any point."""
+        """Purge up to ``limit`` artifacts, batch by batch: first resume what a crashed run left PURGING,
+        then claim due artifacts (one transaction) and purge them (a second one, see
+        :meth:`_purge_claimed`). Safe to run twice at once and to kill at any point."""
         now = self._clock.now()
-        a = store.ArtifactRow
-
-        def pick(session: Session) -> list[str]:
-            scope = [a.platform_id == platform_id] if platform_id else []
-            leftover = list(session.scalars(select(a.id).where(*scope, a.state == PURGING).limit(limit)))
-            due = select(a.id).where(*scope, a.state == RETAINED, a.active_holds == 0, a.retain_until <= now)
-            fresh = list(session.scalars(due.order_by(a.retain_until, a.id).limit(max(0, limit - len(leftover)))))
-            if fresh:
-                session.execute(
-                    update(a)
-                    .where(a.id.in_(fresh), a.state == RETAINED)
-                    .values(state=PURGING)
-                    .execution_options(synchronize_session=False)
-                )
-            return leftover + fresh
-
-        ids = await self._db.run(pick)
-        report = {"purged": 0, "bytes": 0, "skipped": 0, "failed": 0}
-        for artifact_id in ids:
-            try:
-                outcome, size = await self._db.run(lambda s, i=artifact_id: self._purge_one(s, i, now))
-            except StorageError as exc:
-                _log.warning("purge could not delete", extra={"artifact_id": artifact_id, "retryable": exc.retryable})
-                _purge_failures.add(1)
-                report["failed"] += 1
-                continue
-            report[outcome] += 1
-            report["bytes"] += size
-        _purged.add(report["purged"])
-        return PurgeReport(report["purged"], report["bytes"], report["skipped"], report["failed"])
+        total = _BatchOutcome()
+        after = ""
+        while total.seen < limit:  # leftovers of a crashed run, each once
+            size = min(self._purge_batch, limit - total.seen)
+            ids = await self._db.run(lambda s, n=size, k=after: self._leftovers(s, platform_id, k, n))
+            if ids:
+                total.add(await self._db.run(lambda s, i=ids: self._purge_claimed(s, i, now)), len(ids))
+                after = ids[-1]
+            if len(ids) < size:
+                break
+        while total.seen < limit:
+            size = min(self._purge_batch, limit - total.seen)
+            ids = await self._db.run(lambda s, n=size: self._claim(s, platform_id, now, n))
+            if ids:
+                total.add(await self._db.run(lambda s, i=ids: self._purge_claimed(s, i, now)), len(ids))
+            if len(ids) < size:
+                break
+        _purged.add(total.purged)
+        if total.failed:
+            _purge_failures.add(total.failed)
+        return PurgeReport(total.purged, total.bytes_freed, total.skipped, total.failed)
 
     async def list_tombstones(
         self, *, platform_id: str, page_size_requested: int, page_token: str

@@ -72,8 +72,18 @@ class RoomRow(Base):
 class ArtifactRow(Base):
     __tablename__ = "artifacts"
     __table_args__ = (
-        # Purge planning walks this index in retain_until order, page by page.
-        Index("ix_artifacts_purge", "platform_id", "state", "active_holds", "retain_until", "id"),
+        # Purge planning walks this index in retain_until order, page by page; with content_class and
+        # size_bytes in it, the plan's pages and totals never read the table.
+        Index(
+            "ix_artifacts_purge",
+            "platform_id",
+            "state",
+            "active_holds",
+            "retain_until",
+            "id",
+            "content_class",
+            "size_bytes",
+        ),
         Index("ix_artifacts_room", "platform_id", "room_id"),
         Index("ix_artifacts_session", "platform_id", "session_id"),
         Index("ix_artifacts_account", "platform_id", "account_id"),

@@ -15,7 +15,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -106,8 +106,8 @@ class LocalFileStorage:
     def accepts(self, uri: str) -> bool:
         return _scheme(uri) == "file"
 
-    def _path(self, uri: str) -> Path:
-        """The resolved path for ``uri``, guaranteed inside the resolved root."""
+    def _raw_path(self, uri: str) -> str:
+        """The absolute path ``uri`` names, not resolved yet."""
         if not self.accepts(uri):
             raise StorageError("not a file:// URI", retryable=False, uri=uri)
         parts = urlsplit(uri)
@@ -120,9 +120,13 @@ class LocalFileStorage:
         raw = url2pathname(parts.path)
         if "\x00" in raw:
             raise StorageError("file URI contains a NUL byte", retryable=False, uri=uri)
-        path = Path(raw)
-        if not path.is_absolute():
+        if not Path(raw).is_absolute():
             raise StorageError("file URI path is not absolute", retryable=False, uri=uri)
+        return raw
+
+    def _path(self, uri: str) -> Path:
+        """The resolved path for ``uri``, guaranteed inside the resolved root."""
+        path = Path(self._raw_path(uri))
         try:
             root = self.root.resolve()
             target = path.resolve()
@@ -143,6 +147,9 @@ class LocalFileStorage:
         return True
 
     def delete(self, uri: str) -> None:
+        self._delete_resolved(uri)
+
+    def _delete_resolved(self, uri: str) -> None:
         target = self._path(uri)
         try:
             # lstat: the resolved path holds no symlinks, and a directory must be refused, not emptied.
@@ -151,6 +158,62 @@ class LocalFileStorage:
             os.unlink(target)
         except (FileNotFoundError, NotADirectoryError):
             return  # already gone (or its parent never was a directory): the purge's goal holds
+        except IsADirectoryError as exc:  # replaced by a directory between lstat and unlink
+            raise StorageError("refusing to delete a directory", retryable=False, uri=uri) from exc
+        except OSError as exc:
+            raise _os_error("cannot delete", exc, uri) from exc
+
+    def delete_many(self, uris: Sequence[str]) -> list[StorageError | None]:
+        """:meth:`delete` of each of ``uris`` (a purge batch), with the same guarantees; per URI, None
+        (deleted, or already gone) or its error. The root is resolved once for the call and each distinct
+        parent directory once: a file then costs two system calls (lstat, unlink) instead of one per
+        component of its path and of the root's. A final component that is a symlink, ``.`` or ``..`` takes
+        the general path of :meth:`delete`."""
+        try:
+            root = os.path.realpath(self.root)
+        except OSError as exc:
+            error = StorageError(f"cannot resolve the storage root: {exc.__class__.__name__}", retryable=False)
+            return [error for _ in uris]
+        inside = root if root.endswith(os.sep) else root + os.sep
+        parents: dict[str, str] = {}
+        results: list[StorageError | None] = []
+        for uri in uris:
+            try:
+                self._delete_below(uri, root, inside, parents)
+                results.append(None)
+            except StorageError as exc:
+                results.append(exc)
+        return results
+
+    def _delete_below(self, uri: str, root: str, inside: str, parents: dict[str, str]) -> None:
+        head, name = os.path.split(self._raw_path(uri))
+        if name in ("", ".", ".."):
+            self._delete_resolved(uri)
+            return
+        parent = parents.get(head)
+        if parent is None:
+            try:
+                parent = parents[head] = os.path.realpath(head)
+            except OSError as exc:
+                raise StorageError(f"cannot resolve path: {exc.__class__.__name__}", retryable=False, uri=uri) from exc
+        target = os.path.join(parent, name)  # what resolving the whole path gives, unless name is a symlink
+        if target != root and not target.startswith(inside):
+            raise StorageError("path resolves outside the storage root; refused", retryable=False, uri=uri)
+        try:
+            mode = os.lstat(target).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return  # already gone
+        except OSError as exc:
+            raise _os_error("cannot stat", exc, uri) from exc
+        if stat.S_ISLNK(mode):
+            self._delete_resolved(uri)  # judged by where the link points
+            return
+        if stat.S_ISDIR(mode):
+            raise StorageError("refusing to delete a directory", retryable=False, uri=uri)
+        try:
+            os.unlink(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return
         except IsADirectoryError as exc:  # replaced by a directory between lstat and unlink
             raise StorageError("refusing to delete a directory", retryable=False, uri=uri) from exc
         except OSError as exc:

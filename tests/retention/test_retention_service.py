@@ -387,7 +387,14 @@ async def test_a_crash_mid_purge_resumes_without_double_deletes_or_missing_tombs
             return Adapter()
 
     db = Database(retention.url, migrations_dir=Path(__file__).parents[2] / "services/retention/migrations")
-    crashing = build_retention_service(retention.config, db, clock=retention.clock, adapters=Crashing())  # type: ignore[arg-type]
+    # One artifact per batch: each is marked and recorded before the next is deleted.
+    crashing = build_retention_service(
+        retention.config,
+        db,
+        clock=retention.clock,
+        adapters=Crashing(),  # type: ignore[arg-type]
+        purge_batch=1,
+    )
     from livetrust.runtime import Caller, Role, current_caller
 
     current_caller.set(Caller("plat-a", Role.PLATFORM, "k"))

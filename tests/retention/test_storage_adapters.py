@@ -43,9 +43,19 @@ def outside(tmp_path: Path) -> Path:
     return secret
 
 
-@pytest.fixture
-def local(root: Path) -> LocalFileStorage:
-    return LocalFileStorage(root)
+class BatchDeleting(LocalFileStorage):
+    """The filesystem adapter with each delete going through ``delete_many`` (the purge's batch path), so
+    that every guarantee below is proven for both paths."""
+
+    def delete(self, uri: str) -> None:
+        (error,) = self.delete_many([uri])
+        if error is not None:
+            raise error
+
+
+@pytest.fixture(params=["delete", "delete_many"])
+def local(root: Path, request: pytest.FixtureRequest) -> LocalFileStorage:
+    return LocalFileStorage(root) if request.param == "delete" else BatchDeleting(root)
 
 
 def _file(root: Path, rel: str, body: str = "replay") -> Path:
@@ -407,3 +417,24 @@ def test_uri_digest_is_stable() -> None:
     assert uri_digest(uri) == uri_digest(uri) == hashlib.sha256(uri.encode()).hexdigest()
     assert uri_digest(uri + "x") != uri_digest(uri)
     assert len(uri_digest("")) == 64
+
+
+def test_local_delete_many_answers_per_uri_in_order(root: Path, outside: Path) -> None:
+    storage = LocalFileStorage(root)
+    kept = _file(root, "a/kept.mp4")
+    gone = [_file(root, f"a/{i}.mp4") for i in range(3)]
+    link = root / "a" / "out.lnk"
+    link.symlink_to(outside)
+    uris = [
+        gone[0].as_uri(),
+        outside.as_uri(),
+        gone[1].as_uri(),
+        link.as_uri(),
+        (root / "a" / "never.mp4").as_uri(),
+        (root / "a").as_uri(),
+        gone[2].as_uri(),
+    ]
+    results = storage.delete_many(uris)
+    assert [r is None for r in results] == [True, False, True, False, True, False, True]
+    assert all(isinstance(r, StorageError) and not r.retryable for r in (results[1], results[3], results[5]))
+    assert not any(p.exists() for p in gone) and kept.exists() and outside.read_text() == "keep me"
