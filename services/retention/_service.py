@@ -289,7 +289,7 @@ class RetentionService:
                 for c in ContentClass
             ]
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     # --- artifacts ----------------------------------------------------------------------------
 
@@ -407,7 +407,7 @@ class RetentionService:
                 row.id, decision, state, row.policy_version, tuple(h.hold_id for h in facts.holds if h.active)
             )
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     # --- tiers --------------------------------------------------------------------------------
 
@@ -668,7 +668,7 @@ class RetentionService:
             token = encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
             return rows[:size], token, int(total), int(total_bytes)
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     def _claim(self, session: Session, platform_id: str | None, now: datetime, size: int) -> list[str]:
         """RETAINED -> PURGING for up to ``size`` due artifacts, oldest first, in one statement after one
@@ -885,7 +885,7 @@ class RetentionService:
             token = encode_cursor(rows[size - 1].purged_at, rows[size - 1].artifact_id) if len(rows) > size else ""
             return list(rows[:size]), token
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
 
 def _accepted(adapters: AdapterRegistry, uri: str) -> bool:
