@@ -438,3 +438,15 @@ def test_local_delete_many_answers_per_uri_in_order(root: Path, outside: Path) -
     assert [r is None for r in results] == [True, False, True, False, True, False, True]
     assert all(isinstance(r, StorageError) and not r.retryable for r in (results[1], results[3], results[5]))
     assert not any(p.exists() for p in gone) and kept.exists() and outside.read_text() == "keep me"
+
+
+def test_local_delete_many_in_parallel_keeps_answers_in_order(root: Path, outside: Path) -> None:
+    storage = LocalFileStorage(root)
+    files = [_file(root, f"b/{i % 3}/{i}.mp4") for i in range(60)]
+    uris = [f.as_uri() for f in files]
+    uris[7] = outside.as_uri()  # refused wherever it falls in the batch
+    uris[41] = (root / "b").as_uri()
+    results = storage.delete_many(uris)
+    assert [i for i, r in enumerate(results) if r is not None] == [7, 41]
+    assert not any(f.exists() for i, f in enumerate(files) if i not in (7, 41))
+    assert files[7].exists() and files[41].exists() and outside.read_text() == "keep me"
