@@ -318,6 +318,7 @@ def rescore(
     import grpc
 
     from livetrust.credit._scoring import replay_detailed, score
+    from livetrust.credit._service import RESCORE_BATCH
     from livetrust.credit.v1 import credit_pb2 as pb
     from livetrust.credit.v1 import credit_pb2_grpc
 
@@ -356,7 +357,7 @@ def rescore(
         error = f"processed {job.processed:,} of {job.total:,} (expected {m:,}); {stale:,} accounts on another model"
     notes = [
         f"{elapsed:.1f}s end to end, including up to 1 s before the server's rescore loop (1 s poll) picks the "
-        "job up; batches of 500 accounts a transaction"
+        f"job up; batches of {RESCORE_BATCH:,} accounts a transaction"
     ]
     rate = m / elapsed if elapsed > 0 else 0.0
     if first is not None and job.status == pb.JOB_STATUS_DONE and job.processed > first[1]:

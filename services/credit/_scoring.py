@@ -64,6 +64,8 @@ STARS_MAX = 5
 _SECONDS_PER_DAY = 86_400.0
 # A subtraction whose result is this small relative to its operands is float noise, not a real remainder.
 _RESIDUE = 1e-9
+# At most this many memoised derived values per scorecard (keys are few; this only bounds odd input).
+_MEMO_LIMIT = 1024
 
 
 class Severity(enum.Enum):
@@ -121,6 +123,8 @@ def _invalid(path: str, description: str, reason: str = "MALFORMED") -> InvalidA
 
 def _utc(value: datetime, path: str) -> datetime:
     """The instant in UTC; naive datetimes are refused because their instant is unknown."""
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value  # already UTC (what ``astimezone(UTC)`` would return): the common case, kept cheap
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise _invalid(path, "must be a timezone-aware datetime", "NAIVE_TIMESTAMP")
     return value.astimezone(UTC)
@@ -195,9 +199,19 @@ class DecayedSum:
 
     value: float
     ref: datetime
+    _iso: str = field(default="", init=False, repr=False, compare=False)
+    """``ref`` in ISO 8601, computed once (scores hash it and the service stores it)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ref", _utc(self.ref, "ref"))
+
+    def ref_iso(self) -> str:
+        """``ref.isoformat()``, memoised."""
+        iso = self._iso
+        if not iso:
+            iso = self.ref.isoformat()
+            object.__setattr__(self, "_iso", iso)
+        return iso
 
     def at(self, as_of: datetime, half_life_days: float | None) -> float:
         """The sum at ``as_of``; an ``as_of`` before ``ref`` reads as ``ref`` (decay never amplifies)."""
@@ -296,7 +310,7 @@ class Aggregates(Mapping[str, DecayedSum]):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form with ISO timestamps; keys sorted."""
-        return {"sums": {k: {"value": s.value, "ref": s.ref.isoformat()} for k, s in self.sums.items()}}
+        return {"sums": {k: {"value": s.value, "ref": s.ref_iso()} for k, s in self.sums.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Aggregates:
@@ -308,6 +322,18 @@ class Aggregates(Mapping[str, DecayedSum]):
             raise _invalid("sums", "must be an object")
         sums: dict[str, DecayedSum] = {}
         for key, entry in raw.items():
+            # Fast path for what to_dict wrote (float value, ISO timestamp in UTC); anything else is
+            # checked field by field below, with the same results and errors.
+            if entry.__class__ is dict and key.__class__ is str:
+                value, ref = entry.get("value"), entry.get("ref")
+                if value.__class__ is float and math.isfinite(value) and ref.__class__ is str:
+                    try:
+                        parsed = datetime.fromisoformat(ref)
+                    except ValueError:
+                        parsed = None
+                    if parsed is not None and parsed.tzinfo is UTC:
+                        sums[key] = DecayedSum(value, parsed)
+                        continue
             path = f"sums.{key}"
             sums[_string(key, path)] = DecayedSum(
                 value=float(_number(_get(entry, "value", f"{path}.value"), f"{path}.value")),
@@ -440,6 +466,8 @@ class Scorecard:
     entitlements: Mapping[str, Entitlements]
     #: Plain-language advice per reason code; ``{half_life_days}`` is filled in from this scorecard.
     hints: Mapping[str, str]
+    #: Derived values memoised per key (half-lives of aggregate keys, filled-in hints): not configuration.
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -501,12 +529,39 @@ class Scorecard:
 
     def half_life_for(self, key: str) -> float | None:
         """The half-life (days) of an aggregate key; None for sums that never decay (reviews, unknown keys)."""
+        memo = ("half_life", key)
+        if memo in self._memo:
+            return self._memo[memo]  # type: ignore[no-any-return]
+        value = self._half_life_for(key)
+        if len(self._memo) < _MEMO_LIMIT:
+            self._memo[memo] = value
+        return value
+
+    def _half_life_for(self, key: str) -> float | None:
         if key in (_COMPLAINTS_VERIFIED, _COMPLAINTS_UNVERIFIED):
             return self.complaint_half_life_days
         for prefix in (_PLATFORM_PREFIX, _REGULATOR_PREFIX):
             if key.startswith(prefix) and key[len(prefix) :] in Severity.__members__:
                 return self.half_life_days.get(Severity[key[len(prefix) :]])
         return None
+
+    def severity_rows(self) -> tuple[tuple[float, tuple[tuple[str, str, float], ...]], ...]:
+        """Platform outcomes, then regulator notices: the indicator's cap and, per severity, its reason
+        code, aggregate key and points (what :func:`score` reads; memoised)."""
+        memo = ("severity_rows", "")
+        rows = self._memo.get(memo)
+        if rows is None:
+            rows = self._memo[memo] = tuple(
+                (
+                    self.caps[indicator],
+                    tuple((code + s.name, prefix + s.name, points[s]) for s in Severity),
+                )
+                for indicator, prefix, code, points in (
+                    (Indicator.PLATFORM_OUTCOMES, _PLATFORM_PREFIX, "PLATFORM_UPHELD_", self.outcome_points),
+                    (Indicator.REGULATOR_NOTICES, _REGULATOR_PREFIX, "REGULATOR_NOTICE_", self.notice_points),
+                )
+            )
+        return rows  # type: ignore[no-any-return]
 
     def band_for(self, value: int) -> str:
         """The best band whose threshold ``value`` reaches (the last band when none does)."""
@@ -518,8 +573,14 @@ class Scorecard:
 
     def hint_for(self, code: str) -> str:
         """The hint of a reason code with its half-life filled in."""
+        memo = ("hint", code)
+        if memo in self._memo:
+            return self._memo[memo]  # type: ignore[no-any-return]
         template = self.hints.get(code, "")
-        return template.format(half_life_days=_days(self._reason_half_life(code)))
+        hint = template.format(half_life_days=_days(self._reason_half_life(code)))
+        if len(self._memo) < _MEMO_LIMIT:
+            self._memo[memo] = hint
+        return hint
 
     def _reason_half_life(self, code: str) -> float | None:
         if code.startswith("COMPLAINTS_"):
@@ -963,10 +1024,13 @@ class ScoreResult:
     inputs_hash: str
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
 def hash_inputs(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> str:
     """SHA-256 hex of the canonical JSON of (model version, aggregates, as_of): what a stored score came from."""
     payload = [card.version, aggregates.to_dict(), _utc(as_of, "as_of").isoformat()]
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    canonical = _CANONICAL_JSON.encode(payload)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
@@ -994,12 +1058,9 @@ def score(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> ScoreR
     complaints = min(card.caps[Indicator.COMPLAINTS], card.complaint_rate_points * rate)
     parts.update(_share_out(-complaints, {"COMPLAINTS_VERIFIED": verified, "COMPLAINTS_UNVERIFIED": unverified}))
 
-    for indicator, prefix, code, points in (
-        (Indicator.PLATFORM_OUTCOMES, _PLATFORM_PREFIX, "PLATFORM_UPHELD_", card.outcome_points),
-        (Indicator.REGULATOR_NOTICES, _REGULATOR_PREFIX, "REGULATOR_NOTICE_", card.notice_points),
-    ):
-        raw = {code + s.name: read(prefix + s.name) * points[s] for s in Severity}
-        parts.update(_share_out(-min(card.caps[indicator], sum(raw.values())), raw))
+    for cap, rows in card.severity_rows():
+        raw = {code: read(key) * points for code, key, points in rows}
+        parts.update(_share_out(-min(cap, sum(raw.values())), raw))
 
     total = float(card.base_score)
     for value in parts.values():

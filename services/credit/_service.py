@@ -4,22 +4,31 @@ tells retention about key rooms). Keyword-only methods; the servicer translates.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry import metrics
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import JSON, Insert, Table, Text, Update, and_, bindparam, cast, column, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
 from livetrust.errors import FieldViolation, InvalidArgument, NotFound, require
-from livetrust.runtime import Database, OutboxRelay, Role, enqueue, require_caller
-from livetrust.validation import check_identifier, check_text, decode_page_token, encode_page_token, page_size
+from livetrust.runtime import Database, OutboxRelay, Role, UtcDateTime, enqueue, require_caller
+from livetrust.validation import (
+    MAX_IDENTIFIER,
+    check_identifier,
+    check_text,
+    decode_page_token,
+    encode_page_token,
+    page_size,
+)
 
 from . import _storage as store
 from ._scoring import (
@@ -38,7 +47,7 @@ from ._scoring import (
 )
 from ._tiering import RoomMetrics, Tier, TierPolicy, tier_for
 
-__all__ = ["SET_ROOM_TIER", "CreditService", "EventInput", "EventResultView", "RoomView", "ScoreView"]
+__all__ = ["RESCORE_BATCH", "SET_ROOM_TIER", "CreditService", "EventInput", "EventResultView", "RoomView", "ScoreView"]
 
 _log = logging.getLogger("livetrust.credit")
 _recorded = metrics.get_meter("livetrust").create_counter(
@@ -47,7 +56,10 @@ _recorded = metrics.get_meter("livetrust").create_counter(
 #: Outbox destination: retention's SetRoomTier.
 SET_ROOM_TIER = "retention.SetRoomTier"
 MAX_BATCH = 1000
+#: Accounts a re-scoring job rewrites per transaction (and per progress step).
+RESCORE_BATCH = 1000
 _FUTURE_TOLERANCE = timedelta(minutes=5)
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +100,13 @@ class RoomView:
 
 
 def _contribution_dicts(items: Sequence[Contribution]) -> list[dict[str, Any]]:
-    return [
-        {"key": c.key, "amount": c.amount, "at": c.at.isoformat(), "half_life_days": c.half_life_days} for c in items
-    ]
+    out: list[dict[str, Any]] = []
+    at, iso = None, ""
+    for c in items:
+        if c.at is not at:  # an event's contributions mostly share one instant: format it once
+            at, iso = c.at, c.at.isoformat()
+        out.append({"key": c.key, "amount": c.amount, "at": iso, "half_life_days": c.half_life_days})
+    return out
 
 
 def _contributions_from(items: Sequence[dict[str, Any]]) -> list[Contribution]:
@@ -111,6 +127,7 @@ class CreditService:
         self._tier_policy = tier_policy
         self._relay = relay
         self._card: Scorecard | None = None
+        self._models: dict[str, Scorecard] = {}
 
     # --- the model ----------------------------------------------------------------------------
 
@@ -124,9 +141,13 @@ class CreditService:
 
     def _validate(self, item: EventInput, now: datetime) -> list[FieldViolation]:
         violations = list(item.violations)
-        check_identifier(violations, "event_id", item.event_id)
-        check_identifier(violations, "platform_id", item.platform_id)
-        check_identifier(violations, "account_id", item.account_id)
+        for field, value in (
+            ("event_id", item.event_id),
+            ("platform_id", item.platform_id),
+            ("account_id", item.account_id),
+        ):
+            if not _plain_identifier(value):
+                check_identifier(violations, field, value)
         if item.occurred_at is None:
             violations.append(FieldViolation("occurred_at", "is required", "REQUIRED"))
         elif item.occurred_at > now + _FUTURE_TOLERANCE:
@@ -175,132 +196,100 @@ class CreditService:
         return final
 
     def _record(self, session: Session, accepted: list[tuple[int, EventInput]], now: datetime) -> dict[int, str]:
+        """Set-based: a few statements per batch whatever its size. Existing events and the touched
+        accounts are read in bulk, contributions and scores computed in memory (each account scored
+        once, no ORM objects), and events, aggregates and reporter weights written in bulk."""
         card = self._active_card(session)
-        keys = [(item.platform_id, item.event_id) for _, item in accepted]
-        existing = set(
-            session.execute(
-                select(store.EventRow.platform_id, store.EventRow.event_id).where(
-                    tuple_(store.EventRow.platform_id, store.EventRow.event_id).in_(keys)
-                )
-            ).all()
-        )
-        outcomes: dict[int, str] = {}
+        postgres = self._db.dialect == "postgresql"
+        existing = _existing_events(session, [(item.platform_id, item.event_id) for _, item in accepted])
+        outcomes = {i: "DUPLICATE" for i, item in accepted if (item.platform_id, item.event_id) in existing}
+        fresh = [(i, item) for i, item in accepted if i not in outcomes]
+        if not fresh:
+            return outcomes
+        accounts = self._lock_accounts(session, card, sorted({(e.platform_id, e.account_id) for _, e in fresh}), now)
+        if postgres:
+            # A copy of some event committed while this transaction waited for its accounts' locks.
+            late = _existing_events(session, [(item.platform_id, item.event_id) for _, item in fresh])
+            if late:
+                outcomes.update({i: "DUPLICATE" for i, item in fresh if (item.platform_id, item.event_id) in late})
+                fresh = [(i, item) for i, item in fresh if i not in outcomes]
+        outcomes.update({i: "NEW" for i, _ in fresh})
         by_account: dict[tuple[str, str], list[EventInput]] = {}
-        for i, item in accepted:
-            if (item.platform_id, item.event_id) in existing:
-                outcomes[i] = "DUPLICATE"
-                continue
-            outcomes[i] = "NEW"
+        for _, item in fresh:
             by_account.setdefault((item.platform_id, item.account_id), []).append(item)
-        # Accounts are locked in one global order, so concurrent batches sharing accounts cannot deadlock.
+        ledger = _Ledger.load(session, [item for _, item in fresh])
+        event_rows: list[dict[str, Any]] = []
+        account_rows: list[dict[str, Any]] = []
+        changed: list[tuple[str, str, str]] = []
+        # The same order as the locks: accounts sorted, each account's events by when they happened.
         for (platform_id, account_id), items in sorted(by_account.items()):
-            self._apply_to_account(session, card, platform_id, account_id, items, now)
+            made_all: list[Contribution] = []
+            for item in sorted(items, key=lambda e: e.occurred_at or now):
+                assert item.occurred_at is not None
+                event = Event(item.event_id, item.occurred_at, item.body)
+                body = _body_to_json(item.body)
+                made = ledger.contributions(card, platform_id, account_id, event, body)
+                made_all.extend(made)
+                event_rows.append(
+                    {
+                        "platform_id": platform_id,
+                        "event_id": item.event_id,
+                        "account_id": account_id,
+                        "kind": _kind(item.body),
+                        "occurred_at": item.occurred_at,
+                        "recorded_at": now,
+                        "body": body,
+                        "contributions": _contribution_dicts(made),
+                        "model_version": card.version,
+                        "overturned_at": None,
+                        "overturn_reason": "",
+                    }
+                )
+            state = accounts[(platform_id, account_id)]
+            aggregates = Aggregates.from_dict(state.aggregates).apply(made_all)
+            result = score(aggregates, card, as_of=now)
+            account_rows.append(
+                _account_values(platform_id, account_id, aggregates, result, now, state.event_count + len(items))
+            )
+            if result.band != state.band:
+                changed.append((platform_id, account_id, result.band))
+        # Events go in plainly, not ON CONFLICT DO NOTHING: a copy that still slipped in (the same
+        # event id under another account, committed meanwhile) raises IntegrityError, and the retry
+        # sees it as a duplicate instead of counting its contributions twice.
+        _insert_rows(session, store.EventRow.__table__, event_rows)
+        _update_accounts(session, account_rows)
+        ledger.write(session)
+        self._retier_accounts(session, changed, now)
         return outcomes
+
+    def _lock_accounts(
+        self, session: Session, card: Scorecard, keys: Sequence[tuple[str, str]], now: datetime
+    ) -> dict[tuple[str, str], _AccountState]:
+        """The accounts' aggregate rows, created when missing and, on PostgreSQL, locked.
+
+        Missing rows are inserted first and then every row is locked, each step in ``keys`` order (sorted):
+        concurrent batches sharing accounts wait for each other instead of deadlocking, and a copy of an
+        account row inserted concurrently counts once (ON CONFLICT DO NOTHING waits for it to commit)."""
+        found = _existing_accounts(session, keys)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            empty = Aggregates()
+            result = score(empty, card, as_of=now)
+            rows = [_account_values(p, a, empty, result, now, 0) for p, a in missing]
+            _insert_rows(session, store.AccountRow.__table__, rows, ignore_conflicts=True)
+        lock = self._db.dialect == "postgresql"
+        return {
+            (p, a): _AccountState(agg, count, band) for p, a, agg, count, band in _select_accounts(session, keys, lock)
+        }
 
     def _account(
         self, session: Session, platform_id: str, account_id: str, card: Scorecard, now: datetime
     ) -> store.AccountRow:
-        row = session.scalars(
-            select(store.AccountRow)
-            .where(store.AccountRow.platform_id == platform_id, store.AccountRow.account_id == account_id)
-            .with_for_update()
-        ).first()
-        if row is None:
-            empty = Aggregates.from_dict({})
-            result = score(empty, card, as_of=now)
-            row = store.AccountRow(
-                platform_id=platform_id,
-                account_id=account_id,
-                aggregates=empty.to_dict(),
-                event_count=0,
-                model_version=card.version,
-                score=result.score,
-                band=result.band,
-                label=result.label,
-                inputs_hash=result.inputs_hash,
-                computed_at=now,
-            )
-            session.add(row)
-            session.flush()
+        """One account as an ORM row, locked (overturns); created when missing."""
+        self._lock_accounts(session, card, [(platform_id, account_id)], now)
+        row = session.get(store.AccountRow, (platform_id, account_id))
+        assert row is not None
         return row
-
-    def _event_contributions(
-        self, session: Session, card: Scorecard, platform_id: str, account_id: str, event: Event
-    ) -> list[Contribution]:
-        """One event's effect, with the bookkeeping :func:`replay_detailed` does over a whole history:
-        reporter weights against the cap, and the first standing outcome of each complaint."""
-        body = event.body
-        if isinstance(body, Complaint):
-            weight_row = session.get(store.ReporterWeightRow, (platform_id, account_id, body.reporter_id))
-            so_far = weight_row.weight if weight_row else 0.0
-            made = list(contributions(event, card=card, reporter_weight_so_far=so_far))
-            if weight_row is None:
-                session.add(
-                    store.ReporterWeightRow(
-                        platform_id=platform_id,
-                        account_id=account_id,
-                        reporter_id=body.reporter_id,
-                        weight=complaint_weight(made),
-                    )
-                )
-            else:
-                weight_row.weight = so_far + complaint_weight(made)
-            return made
-        if isinstance(body, PlatformOutcome):
-            ref = session.get(store.EventRow, (platform_id, body.complaint_event_id))
-            if ref is None or ref.kind != "complaint" or ref.overturned_at is not None or ref.account_id != account_id:
-                return list(contributions(event, card=card))  # only its own severity points count
-            standing = ref.body.get("_standing")
-            counted = complaint_weight(_contributions_from(ref.contributions))
-            made = list(
-                contributions(
-                    event,
-                    card=card,
-                    referenced=_event_from_row(ref),
-                    referenced_was_upheld=standing == Outcome.UPHELD.value,
-                    referenced_weight=0.0 if standing == Outcome.DISMISSED.value else counted,
-                )
-            )
-            if standing is None:
-                ref.body = {**ref.body, "_standing": body.outcome.value}
-            return made
-        return list(contributions(event, card=card))
-
-    def _apply_to_account(
-        self,
-        session: Session,
-        card: Scorecard,
-        platform_id: str,
-        account_id: str,
-        items: list[EventInput],
-        now: datetime,
-    ) -> None:
-        account = self._account(session, platform_id, account_id, card, now)
-        aggregates = Aggregates.from_dict(account.aggregates)
-        old_band = account.band
-        for item in sorted(items, key=lambda e: e.occurred_at or now):
-            assert item.occurred_at is not None
-            event = Event(item.event_id, item.occurred_at, item.body)
-            made = self._event_contributions(session, card, platform_id, account_id, event)
-            aggregates = aggregates.apply(made)
-            session.add(
-                store.EventRow(
-                    platform_id=platform_id,
-                    event_id=item.event_id,
-                    account_id=account_id,
-                    kind=_kind(item.body),
-                    occurred_at=item.occurred_at,
-                    recorded_at=now,
-                    body=_body_to_json(item.body),
-                    contributions=_contribution_dicts(made),
-                    model_version=card.version,
-                    overturn_reason="",
-                )
-            )
-        account.event_count += len(items)
-        self._store_score(account, aggregates, card, now)
-        if account.band != old_band:
-            self._retier_account_rooms(session, platform_id, account_id, account.band, now)
 
     def _store_score(
         self, account: store.AccountRow, aggregates: Aggregates, card: Scorecard, now: datetime
@@ -329,7 +318,7 @@ class CreditService:
             aggregates = Aggregates.from_dict(row.aggregates if row else {})
             return ScoreView(score(aggregates, card, as_of=now), now, row.event_count if row else 0)
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     async def current_result(self, *, platform_id: str, account_id: str) -> ScoreResult:
         """The account's score now, for other use cases of this service (no caller check here)."""
@@ -340,7 +329,7 @@ class CreditService:
             row = session.get(store.AccountRow, (platform_id, account_id))
             return score(Aggregates.from_dict(row.aggregates if row else {}), card, as_of=now)
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     async def get_public_status(self, *, platform_id: str, account_id: str) -> ScoreView:
         violations: list[FieldViolation] = []
@@ -356,7 +345,7 @@ class CreditService:
             card = self._card or self._active_card(session)
             return ScoreView(score(Aggregates.from_dict(row.aggregates), card, as_of=now), now, row.event_count)
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     # --- overturn -----------------------------------------------------------------------------
 
@@ -402,8 +391,6 @@ class CreditService:
     # --- models -------------------------------------------------------------------------------
 
     def parse_model(self, model_json: str, field: str = "model_json") -> Scorecard:
-        import json
-
         try:
             card = Scorecard.from_dict(json.loads(model_json))
         except (ValueError, KeyError, TypeError) as exc:
@@ -426,7 +413,7 @@ class CreditService:
             account = session.get(store.AccountRow, (platform_id, account_id))
             return _rebuild(session, card, platform_id, account_id), account.event_count if account else 0
 
-        aggregates, count = await self._db.run(rebuild)
+        aggregates, count = await self._db.read(rebuild)
         return ScoreView(score(aggregates, card, as_of=now), now, count)
 
     async def publish_model(self, *, model_json: str) -> store.RescoreJobRow:
@@ -462,12 +449,12 @@ class CreditService:
 
     async def get_job(self, *, job_id: str) -> store.RescoreJobRow:
         require_caller(Role.ADMIN, Role.REVIEWER)
-        job = await self._db.run(lambda s: s.get(store.RescoreJobRow, job_id))
+        job = await self._db.read(lambda s: s.get(store.RescoreJobRow, job_id))
         if job is None:
             raise NotFound("no such job", reason="JOB_NOT_FOUND")
         return job
 
-    async def run_rescore_jobs(self, *, batch: int = 500) -> int:
+    async def run_rescore_jobs(self, *, batch: int = RESCORE_BATCH) -> int:
         """Advance every RUNNING job by batches until done; each batch commits with its cursor, so a
         restarted service resumes where it stopped. Returns accounts re-scored."""
         done = 0
@@ -485,36 +472,43 @@ class CreditService:
         ).first()
         if job is None:
             return None
-        model = session.get(store.ModelRow, job.model_version)
-        assert model is not None
-        card = Scorecard.from_dict(model.document)
+        card = self._model(session, job.model_version)
         now = self._clock.now()
-        after = (job.cursor_platform, job.cursor_account)
-        accounts = session.scalars(
-            select(store.AccountRow)
-            .where(
-                or_(
-                    store.AccountRow.platform_id > after[0],
-                    and_(store.AccountRow.platform_id == after[0], store.AccountRow.account_id > after[1]),
-                )
-            )
-            .order_by(store.AccountRow.platform_id, store.AccountRow.account_id)
-            .limit(batch)
-        ).all()
-        for account in accounts:
-            aggregates = _rebuild(session, card, account.platform_id, account.account_id, store_state=True)
-            old_band = account.band
-            self._store_score(account, aggregates, card, now)
-            if account.band != old_band:
-                self._retier_account_rooms(session, account.platform_id, account.account_id, account.band, now)
+        accounts = _next_accounts(
+            session, job.cursor_platform, job.cursor_account, batch, lock=self._db.dialect == "postgresql"
+        )
+        by_platform: dict[str, list[tuple[str, str]]] = {}
+        for platform_id, account_id, band in accounts:
+            by_platform.setdefault(platform_id, []).append((account_id, band))
+        rows: list[dict[str, Any]] = []
+        changed: list[tuple[str, str, str]] = []
+        for platform_id, group in by_platform.items():
+            rebuilt = _rebuild_accounts(session, card, platform_id, [a for a, _ in group], store_state=True)
+            for account_id, old_band in group:
+                aggregates = rebuilt[account_id]
+                result = score(aggregates, card, as_of=now)
+                rows.append(_account_values(platform_id, account_id, aggregates, result, now))
+                if result.band != old_band:
+                    changed.append((platform_id, account_id, result.band))
+        _update_accounts(session, rows)
+        self._retier_accounts(session, changed, now)
         job.processed += len(accounts)
         if accounts:
-            job.cursor_platform, job.cursor_account = accounts[-1].platform_id, accounts[-1].account_id
+            job.cursor_platform, job.cursor_account = accounts[-1][0], accounts[-1][1]
         if len(accounts) < batch:
             job.status, job.finished_at = "DONE", now
             job.total = max(job.total, job.processed)
         _log.info("rescore progress", extra={"job_id": job.job_id, "processed": job.processed, "total": job.total})
         return len(accounts)
+
+    def _model(self, session: Session, version: str) -> Scorecard:
+        """A published model by version (parsed once: a re-scoring job reads it every batch)."""
+        card = self._models.get(version)
+        if card is None:
+            model = session.get(store.ModelRow, version)
+            assert model is not None
+            card = self._models[version] = Scorecard.from_dict(model.document)
+        return card
 
     # --- rooms --------------------------------------------------------------------------------
 
@@ -544,13 +538,21 @@ class CreditService:
     def _retier_account_rooms(
         self, session: Session, platform_id: str, account_id: str, band: str, now: datetime
     ) -> None:
-        rooms = session.scalars(
-            select(store.RoomRow).where(
-                store.RoomRow.platform_id == platform_id, store.RoomRow.account_id == account_id
-            )
-        ).all()
-        for room in rooms:
-            self._set_tier(session, room, tier_for(_metrics(room), band, self._tier_policy), now)
+        self._retier_accounts(session, [(platform_id, account_id, band)], now)
+
+    def _retier_accounts(self, session: Session, changed: Sequence[tuple[str, str, str]], now: datetime) -> None:
+        """The rooms of accounts whose band changed, ``(platform, account, new band)``, re-tiered (one
+        read of their rooms per platform)."""
+        bands = {(p, a): band for p, a, band in changed}
+        for platform_id, account_ids in _by_platform(bands).items():
+            rooms = session.scalars(
+                select(store.RoomRow)
+                .where(store.RoomRow.platform_id == platform_id, store.RoomRow.account_id.in_(sorted(account_ids)))
+                .order_by(store.RoomRow.account_id, store.RoomRow.room_id)
+            ).all()
+            for room in rooms:
+                band = bands[(platform_id, room.account_id)]
+                self._set_tier(session, room, tier_for(_metrics(room), band, self._tier_policy), now)
 
     async def record_room_metrics(
         self,
@@ -602,7 +604,7 @@ class CreditService:
 
     async def get_room_tier(self, *, platform_id: str, room_id: str) -> RoomView:
         require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
-        room = await self._db.run(lambda s: s.get(store.RoomRow, (platform_id, room_id)))
+        room = await self._db.read(lambda s: s.get(store.RoomRow, (platform_id, room_id)))
         if room is None:
             raise NotFound("no metrics recorded for this room", reason="ROOM_NOT_FOUND")
         return _room_view(room)
@@ -616,7 +618,7 @@ class CreditService:
         size = page_size(violations, "page_size", page_size_requested)
         require(violations)
         offset = decode_page_token(page_token)
-        rows = await self._db.run(
+        rows = await self._db.read(
             lambda s: s.scalars(
                 select(store.RoomRow)
                 .where(store.RoomRow.platform_id == platform_id, store.RoomRow.tier == Tier.KEY.value)
@@ -628,6 +630,397 @@ class CreditService:
         return [_room_view(r) for r in rows[:size]], encode_page_token(offset + size) if len(rows) > size else ""
 
 
+@dataclass(slots=True)
+class _AccountState:
+    """What a batch of events needs of an account's stored row."""
+
+    aggregates: dict[str, Any]
+    event_count: int
+    band: str
+
+
+@dataclass(slots=True)
+class _Complaint:
+    """A complaint a platform outcome may refer to: stored, or recorded earlier in the same batch."""
+
+    event_id: str
+    account_id: str
+    kind: str
+    occurred_at: datetime
+    body: dict[str, Any]
+    """Its stored body; a first standing outcome is written into it (``_standing``)."""
+    weight: float
+    """What it counted (:func:`complaint_weight` of its contributions)."""
+    overturned: bool
+
+
+class _Ledger:
+    """The bookkeeping a batch of events needs beyond the accounts' aggregates, read in bulk and written
+    back in bulk: reporters' weights so far (the cap), and the complaints that platform outcomes refer to
+    (their standing). It is what :func:`replay_detailed` keeps over a whole history, kept per event."""
+
+    def __init__(self, weights: dict[tuple[str, str, str], float], stored: dict[tuple[str, str], _Complaint]) -> None:
+        self._weights = weights
+        self._inserted: set[tuple[str, str, str]] = set()
+        self._updated: set[tuple[str, str, str]] = set()
+        self._stored = stored
+        self._batch: dict[tuple[str, str], _Complaint] = {}
+        self._standing: set[tuple[str, str]] = set()
+
+    @classmethod
+    def load(cls, session: Session, items: Sequence[EventInput]) -> _Ledger:
+        reporters: set[tuple[str, str, str]] = set()
+        refs: set[tuple[str, str]] = set()
+        for item in items:
+            if isinstance(item.body, Complaint):
+                reporters.add((item.platform_id, item.account_id, item.body.reporter_id))
+            elif isinstance(item.body, PlatformOutcome):
+                refs.add((item.platform_id, item.body.complaint_event_id))
+        weights: dict[tuple[str, str, str], float] = {}
+        w = store.ReporterWeightRow
+        for platform_id, pairs in _by_platform((p, (a, r)) for p, a, r in reporters).items():
+            query = select(w.account_id, w.reporter_id, w.weight).where(
+                w.platform_id == platform_id,
+                w.account_id.in_(sorted({a for a, _ in pairs})),
+                w.reporter_id.in_(sorted({r for _, r in pairs})),
+            )
+            for account_id, reporter_id, weight in session.execute(query):
+                if (platform_id, account_id, reporter_id) in reporters:
+                    weights[(platform_id, account_id, reporter_id)] = weight
+        stored: dict[tuple[str, str], _Complaint] = {}
+        e = store.EventRow
+        columns = (
+            e.platform_id,
+            e.event_id,
+            e.account_id,
+            e.kind,
+            e.occurred_at,
+            e.body,
+            e.contributions,
+            e.overturned_at,
+        )
+        if not refs:
+            queries = []
+        elif _postgres(session):
+            _, k, on = _keyed(e.__table__, ("platform_id", "event_id"), sorted(refs))
+            queries = [select(*columns).join_from(k, e, and_(*on))]
+        else:
+            queries = [
+                select(*columns).where(e.platform_id == platform_id, e.event_id.in_(sorted(ids)))
+                for platform_id, ids in _by_platform(refs).items()
+            ]
+        for query in queries:
+            for platform_id, event_id, account_id, kind, occurred_at, body, made, overturned_at in session.execute(
+                query
+            ):
+                stored[(platform_id, event_id)] = _Complaint(
+                    event_id,
+                    account_id,
+                    kind,
+                    occurred_at,
+                    dict(body),
+                    complaint_weight(_contributions_from(made)),
+                    overturned_at is not None,
+                )
+        return cls(weights, stored)
+
+    def contributions(
+        self, card: Scorecard, platform_id: str, account_id: str, event: Event, body_json: dict[str, Any]
+    ) -> list[Contribution]:
+        """One event's effect; ``body_json`` is the body it is stored with (a later outcome in the same
+        batch may give it a standing)."""
+        body = event.body
+        if isinstance(body, Complaint):
+            key = (platform_id, account_id, body.reporter_id)
+            so_far = self._weights.get(key)
+            made = list(contributions(event, card=card, reporter_weight_so_far=so_far or 0.0))
+            counted = complaint_weight(made)
+            if so_far is None:
+                self._inserted.add(key)
+            elif key not in self._inserted:
+                self._updated.add(key)
+            self._weights[key] = (so_far or 0.0) + counted
+            self._batch[(platform_id, event.event_id)] = _Complaint(
+                event.event_id, account_id, "complaint", event.occurred_at, body_json, counted, False
+            )
+            return made
+        if isinstance(body, PlatformOutcome):
+            ref_key = (platform_id, body.complaint_event_id)
+            ref = self._batch.get(ref_key) or self._stored.get(ref_key)
+            if ref is None or ref.kind != "complaint" or ref.overturned or ref.account_id != account_id:
+                return list(contributions(event, card=card))  # only its own severity points count
+            standing = ref.body.get("_standing")
+            made = list(
+                contributions(
+                    event,
+                    card=card,
+                    referenced=_event_from(ref.event_id, ref.kind, ref.occurred_at, ref.body),
+                    referenced_was_upheld=standing == Outcome.UPHELD.value,
+                    referenced_weight=0.0 if standing == Outcome.DISMISSED.value else ref.weight,
+                )
+            )
+            if standing is None:
+                ref.body["_standing"] = body.outcome.value  # in place: a complaint of this batch is not written yet
+                if ref_key in self._stored:
+                    self._standing.add(ref_key)
+            return made
+        return list(contributions(event, card=card))
+
+    def write(self, session: Session) -> None:
+        if self._inserted:
+            _insert_rows(
+                session,
+                store.ReporterWeightRow.__table__,
+                [
+                    {"platform_id": p, "account_id": a, "reporter_id": r, "weight": self._weights[(p, a, r)]}
+                    for p, a, r in sorted(self._inserted)
+                ],
+            )
+        if self._updated:
+            _update_rows(
+                session,
+                store.ReporterWeightRow.__table__,
+                [
+                    {"platform_id": p, "account_id": a, "reporter_id": r, "weight": self._weights[(p, a, r)]}
+                    for p, a, r in sorted(self._updated)
+                ],
+            )
+        if self._standing:
+            _update_rows(
+                session,
+                store.EventRow.__table__,
+                [
+                    {"platform_id": p, "event_id": i, "body": self._stored[(p, i)].body}
+                    for p, i in sorted(self._standing)
+                ],
+            )
+
+
+def _plain_identifier(value: str) -> bool:
+    """True for an ASCII id that :func:`check_identifier` accepts, cheaply (a batch checks three per
+    event): 1 to 128 printable characters without spaces. Anything else goes through the full check."""
+    return 0 < len(value) <= MAX_IDENTIFIER and value.isascii() and value.isprintable() and " " not in value
+
+
+def _by_platform(keys: Iterable[tuple[str, _K]]) -> dict[str, list[_K]]:
+    """Keys grouped by platform, platforms in order: one indexed ``platform_id = ? AND x IN (...)`` each."""
+    grouped: dict[str, list[_K]] = {}
+    for platform_id, key in keys:
+        grouped.setdefault(platform_id, []).append(key)
+    return dict(sorted(grouped.items()))
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _keyed(table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Any], Any, list[Any]]:
+    """PostgreSQL: ``rows`` as a relation ``k`` (``json_to_recordset`` of one JSON parameter, with the
+    types of ``table``'s columns ``names``): its value of each column, the relation, and the join
+    condition on them.
+
+    A join leaves the planner estimates from the column statistics rather than from the constants, so it
+    looks rows up by primary key even when a platform is missing from stale statistics (with constants it
+    may then pick a platform-only index and filter every row of the platform, once per row). One JSON
+    document is also far cheaper to send than a parameter per value or an array per column."""
+    stamps = [name for name in names if isinstance(table.c[name].type, UtcDateTime)]
+    document = [dict(zip(names, row, strict=True)) for row in rows]
+    for item in document:
+        for name in stamps:  # stored as UtcDateTime stores them: naive UTC
+            if item[name] is not None:
+                item[name] = table.c[name].type.process_bind_param(item[name], None).isoformat()
+    relation = (
+        func.json_to_recordset(cast(bindparam("k_rows", json.dumps(document), type_=Text), JSON))
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived(name="k", with_types=True)
+    )
+    values = {name: relation.c[name] for name in names}
+    return values, relation, [table.c[name] == values[name] for name in names]
+
+
+def _existing_events(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    e = store.EventRow
+    if _postgres(session):
+        _, k, on = _keyed(e.__table__, ("platform_id", "event_id"), sorted(set(keys)))
+        return {(p, i) for p, i in session.execute(select(e.platform_id, e.event_id).join_from(k, e, and_(*on)))}
+    found: set[tuple[str, str]] = set()
+    for platform_id, ids in _by_platform(keys).items():
+        query = select(e.event_id).where(e.platform_id == platform_id, e.event_id.in_(sorted(set(ids))))
+        found.update((platform_id, event_id) for event_id in session.scalars(query))
+    return found
+
+
+def _select_accounts(
+    session: Session, keys: Sequence[tuple[str, str]], lock: bool
+) -> list[tuple[str, str, dict[str, Any], int, str]]:
+    """(platform, account, aggregates, event count, band) of these accounts, in key order; ``lock`` takes
+    their row locks in that order (SELECT ... FOR UPDATE)."""
+    a = store.AccountRow
+    columns = (a.platform_id, a.account_id, a.aggregates, a.event_count, a.band)
+    if _postgres(session):
+        _, k, on = _keyed(a.__table__, ("platform_id", "account_id"), sorted(set(keys)))
+        query = select(*columns).join_from(k, a, and_(*on)).order_by(a.platform_id, a.account_id)
+        return [tuple(row) for row in session.execute(query.with_for_update(of=a) if lock else query)]  # type: ignore[misc]
+    out: list[tuple[str, str, dict[str, Any], int, str]] = []
+    for platform_id, ids in _by_platform(keys).items():
+        query = (
+            select(*columns)
+            .where(a.platform_id == platform_id, a.account_id.in_(sorted(set(ids))))
+            .order_by(a.account_id)
+        )
+        out.extend(tuple(row) for row in session.execute(query))  # type: ignore[misc]
+    return out
+
+
+def _existing_accounts(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    a = store.AccountRow
+    if _postgres(session):
+        _, k, on = _keyed(a.__table__, ("platform_id", "account_id"), sorted(set(keys)))
+        return {(p, i) for p, i in session.execute(select(a.platform_id, a.account_id).join_from(k, a, and_(*on)))}
+    found: set[tuple[str, str]] = set()
+    for platform_id, ids in _by_platform(keys).items():
+        query = select(a.account_id).where(a.platform_id == platform_id, a.account_id.in_(sorted(set(ids))))
+        found.update((platform_id, account_id) for account_id in session.scalars(query))
+    return found
+
+
+def _next_accounts(
+    session: Session, after_platform: str, after_account: str, limit: int, *, lock: bool
+) -> list[tuple[str, str, str]]:
+    """Up to ``limit`` (platform, account, band) after the cursor, in key order: two index range scans
+    (the rest of the cursor's platform, then the platforms after it) rather than one OR that scans."""
+    a = store.AccountRow
+    columns = (a.platform_id, a.account_id, a.band)
+    queries = [
+        select(*columns)
+        .where(a.platform_id == after_platform, a.account_id > after_account)
+        .order_by(a.platform_id, a.account_id),
+        select(*columns).where(a.platform_id > after_platform).order_by(a.platform_id, a.account_id),
+    ]
+    out: list[tuple[str, str, str]] = []
+    for query in queries:
+        if len(out) >= limit:
+            break
+        query = query.limit(limit - len(out))
+        out.extend(session.execute(query.with_for_update() if lock else query))
+    return out
+
+
+def _account_values(
+    platform_id: str,
+    account_id: str,
+    aggregates: Aggregates,
+    result: ScoreResult,
+    now: datetime,
+    event_count: int | None = None,
+) -> dict[str, Any]:
+    """An account row's columns after scoring (``event_count`` left out when None: unchanged)."""
+    values: dict[str, Any] = {
+        "platform_id": platform_id,
+        "account_id": account_id,
+        "aggregates": aggregates.to_dict(),
+        "model_version": result.model_version,
+        "score": result.score,
+        "band": result.band,
+        "label": result.label,
+        "inputs_hash": result.inputs_hash,
+        "computed_at": now,
+    }
+    if event_count is not None:
+        values["event_count"] = event_count
+    return values
+
+
+def _update_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _update_rows(session, store.AccountRow.__table__, rows)
+
+
+def _update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """UPDATE by primary key, one executemany; every row gives the same columns (its key included)."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    columns = [c for c in rows[0] if c not in keys]
+    if _postgres(session):
+        # One statement joining the rows as arrays: see _keyed.
+        values, _, on = _keyed(table, keys + columns, [tuple(row[c] for c in keys + columns) for row in rows])
+        session.execute(update(table).values({c: values[c] for c in columns}).where(*on[: len(keys)]))
+        return
+    statement = (
+        update(table)
+        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+        .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
+    )
+    _executemany(session, statement, rows, {**{f"k_{k}": k for k in keys}, **{f"v_{c}": c for c in columns}})
+
+
+def _insert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
+) -> None:
+    """INSERT rows (every row gives the same columns), in their order; with ``ignore_conflicts`` a row
+    whose key exists (or is being inserted by a concurrent transaction, which it waits for) is skipped.
+    PostgreSQL: one INSERT ... SELECT from the rows as a JSON document (see _keyed); SQLite: executemany."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if _postgres(session):
+        values, k, _ = _keyed(table, names, [tuple(row[n] for n in names) for row in rows])
+        statement = postgresql.insert(table).from_select(names, select(*(values[n] for n in names)).select_from(k))
+        session.execute(statement.on_conflict_do_nothing() if ignore_conflicts else statement)
+        return
+    _executemany(session, sqlite.insert(table).on_conflict_do_nothing() if ignore_conflicts else insert(table), rows)
+
+
+def _executemany(
+    session: Session,
+    statement: Insert | Update,
+    rows: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, str] | None = None,
+) -> None:
+    """``statement`` for every row in one DB-API ``executemany``: the SQL SQLAlchemy compiles for this
+    dialect (casts included), each value through its column type's own bind processor, and none of the
+    per-row statement machinery of ``Session.execute`` (most of a batch's time otherwise). ``sources``
+    names the row key of each bound parameter whose name differs from it."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    sources = sources or {}
+    compiled = statement.compile(dialect=dialect, column_keys=None if sources else list(rows[0]))
+    names = list(compiled.positiontup or compiled.binds)
+    plan = [
+        (name, sources.get(name, name), _last_value_memo(compiled.binds[name].type.dialect_impl(dialect), dialect))
+        for name in names
+    ]
+    missing = [key for _, key, _ in plan if key not in rows[0]]
+    if missing:
+        raise ValueError(f"no values for {missing} in {compiled.string}")
+    if compiled.positiontup is not None:
+        params: list[Any] = [tuple([row[k] if p is None else p(row[k]) for _, k, p in plan]) for row in rows]
+    else:
+        params = [{n: row[k] if p is None else p(row[k]) for n, k, p in plan} for row in rows]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _last_value_memo(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The type's bind processor, answering again without work for the very object it saw last (a batch
+    stamps every row with the same ``now``)."""
+    process = type_.bind_processor(dialect)
+    if process is None:
+        return None
+    last: list[Any] = [_NOTHING, None]
+
+    def memo(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return memo
+
+
+_NOTHING = object()
+
+
 def _metrics(room: store.RoomRow) -> RoomMetrics:
     return RoomMetrics(room.followers, room.views, room.gmv, tuple(room.product_categories), room.window_days)
 
@@ -637,63 +1030,99 @@ def _room_view(room: store.RoomRow) -> RoomView:
 
 
 def _kind(body: Any) -> str:
-    return {
-        "Review": "review",
-        "Complaint": "complaint",
-        "PlatformOutcome": "platform_outcome",
-        "RegulatorNotice": "regulator_notice",
-    }[type(body).__name__]
+    return _KINDS[type(body).__name__]
 
 
-def _event_from_row(row: store.EventRow) -> Event:
+_KINDS = {
+    "Review": "review",
+    "Complaint": "complaint",
+    "PlatformOutcome": "platform_outcome",
+    "RegulatorNotice": "regulator_notice",
+}
+
+
+def _event_from(event_id: str, kind: str, occurred_at: datetime, stored_body: dict[str, Any]) -> Event:
+    """The domain event of a stored row (``_``-prefixed bookkeeping keys of its body left out)."""
     from . import _scoring as scoring
 
-    data = {k: v for k, v in row.body.items() if not k.startswith("_")}
-    if row.kind == "review":
+    data = {k: v for k, v in stored_body.items() if not k.startswith("_")}
+    if kind == "review":
         body: Any = scoring.Review(**data)
-    elif row.kind == "complaint":
+    elif kind == "complaint":
         body = scoring.Complaint(scoring.ComplaintCategory(data["category"]), data["reporter_id"], data["verified"])
-    elif row.kind == "platform_outcome":
+    elif kind == "platform_outcome":
         body = scoring.PlatformOutcome(
             data["complaint_event_id"], scoring.Outcome(data["outcome"]), scoring.Severity(data["severity"])
         )
     else:
         body = scoring.RegulatorNotice(scoring.Severity(data["severity"]), data["authority"])
-    return Event(row.event_id, row.occurred_at, body)
+    return Event(event_id, occurred_at, body)
 
 
 def _rebuild(
     session: Session, card: Scorecard, platform_id: str, account_id: str, *, store_state: bool = False
 ) -> Aggregates:
-    """An account's aggregates recomputed from its standing events under ``card`` (simulation,
-    re-scoring, overturns). With ``store_state`` the events' contributions, the complaints' standing
-    outcomes and the reporter weights are rewritten to match, so later increments stay consistent."""
-    rows = session.scalars(
-        select(store.EventRow)
-        .where(
-            store.EventRow.platform_id == platform_id,
-            store.EventRow.account_id == account_id,
-            store.EventRow.overturned_at.is_(None),
-        )
-        .order_by(store.EventRow.recorded_at, store.EventRow.occurred_at, store.EventRow.event_id)
-    ).all()
-    rebuilt = replay_detailed((_event_from_row(r) for r in rows), card=card)
-    if store_state:
-        for row in rows:
-            body = {k: v for k, v in row.body.items() if k != "_standing"}
-            if row.event_id in rebuilt.standing:
-                body["_standing"] = rebuilt.standing[row.event_id].value
-            row.body = body
-            row.contributions = _contribution_dicts(rebuilt.contributions.get(row.event_id, ()))
-            row.model_version = card.version
-        existing = {
-            r.reporter_id: r
-            for r in session.scalars(
-                select(store.ReporterWeightRow).where(
-                    store.ReporterWeightRow.platform_id == platform_id, store.ReporterWeightRow.account_id == account_id
-                )
+    """One account's aggregates recomputed from its standing events (simulation, overturns)."""
+    return _rebuild_accounts(session, card, platform_id, [account_id], store_state=store_state)[account_id]
+
+
+def _rebuild_accounts(
+    session: Session, card: Scorecard, platform_id: str, account_ids: Sequence[str], *, store_state: bool = False
+) -> dict[str, Aggregates]:
+    """Accounts' aggregates recomputed from their standing events under ``card`` (simulation, re-scoring,
+    overturns), in one read of their events: ``account_ids`` are best a contiguous run of the platform's
+    accounts (a re-scoring batch), as they are read by key range. With ``store_state`` the events'
+    contributions, the complaints' standing outcomes and the reporter weights are rewritten to match
+    (executemany), so later increments stay consistent."""
+    e = store.EventRow
+    wanted = set(account_ids)
+    low, high = min(wanted), max(wanted)
+    in_range = e.account_id == low if low == high else e.account_id.between(low, high)
+    query = (
+        select(e.account_id, e.event_id, e.kind, e.occurred_at, e.body)
+        .where(e.platform_id == platform_id, in_range, e.overturned_at.is_(None))
+        .order_by(e.account_id, e.recorded_at, e.occurred_at, e.event_id)
+    )
+    histories: dict[str, list[tuple[str, str, datetime, dict[str, Any]]]] = {a: [] for a in account_ids}
+    for account_id, event_id, kind, at, body in session.execute(query):
+        if account_id in wanted:
+            histories[account_id].append((event_id, kind, at, body))
+    out: dict[str, Aggregates] = {}
+    made_rows: list[dict[str, Any]] = []
+    body_rows: list[dict[str, Any]] = []
+    weights: dict[str, Mapping[str, float]] = {}
+    for account_id, rows in histories.items():
+        rebuilt = replay_detailed((_event_from(i, k, at, b) for i, k, at, b in rows), card=card)
+        out[account_id] = rebuilt.aggregates
+        if not store_state:
+            continue
+        weights[account_id] = rebuilt.reporter_weights
+        for event_id, _, _, stored_body in rows:
+            body = {k: v for k, v in stored_body.items() if k != "_standing"}
+            if event_id in rebuilt.standing:
+                body["_standing"] = rebuilt.standing[event_id].value
+            if body != stored_body:
+                body_rows.append({"platform_id": platform_id, "event_id": event_id, "body": body})
+            made = _contribution_dicts(rebuilt.contributions.get(event_id, ()))
+            made_rows.append(
+                {
+                    "platform_id": platform_id,
+                    "event_id": event_id,
+                    "contributions": made,
+                    "model_version": card.version,
+                }
             )
-        }
-        for reporter_id, row in existing.items():
-            row.weight = rebuilt.reporter_weights.get(reporter_id, 0.0)
-    return rebuilt.aggregates
+    if store_state:
+        _update_rows(session, e.__table__, made_rows)
+        _update_rows(session, e.__table__, body_rows)
+        w = store.ReporterWeightRow
+        query = select(w.account_id, w.reporter_id, w.weight).where(
+            w.platform_id == platform_id, w.account_id == low if low == high else w.account_id.between(low, high)
+        )
+        weight_rows = [
+            {"platform_id": platform_id, "account_id": a, "reporter_id": r, "weight": new}
+            for a, r, old in session.execute(query)
+            if a in wanted and (new := weights[a].get(r, 0.0)) != old
+        ]
+        _update_rows(session, w.__table__, weight_rows)
+    return out

@@ -311,8 +311,11 @@ class IdentityService:
 
     # --- verification -------------------------------------------------------------------------
 
-    def _view(self, session: Session, row: store.VerificationRow, now: datetime) -> VerificationView:
-        consents = store.list_consents(session, platform_id=row.platform_id, account_id=row.account_id)
+    def _view(
+        self, session: Session, row: store.VerificationRow, now: datetime, *, new: bool = False
+    ) -> VerificationView:
+        # A verification created in this transaction has no consent referring to it yet.
+        consents = () if new else store.list_consents(session, platform_id=row.platform_id, account_id=row.account_id)
         tz = self._settings.timezone_for(row.platform_id)
         decision = decide_eligibility(
             _verification_facts(row),
@@ -402,6 +405,7 @@ class IdentityService:
 
         def save(session: Session) -> VerificationView:
             row = current(session)
+            new = row is None
             if row is None:
                 row_id = store.new_id()
                 key_id, name_ct = self._keyring.encrypt(person.name, aad=_aad("verifications", "name", row_id))
@@ -426,7 +430,7 @@ class IdentityService:
             row.role = role.value
             self._apply_result(row, result, now)
             session.flush()
-            return self._view(session, row, now)
+            return self._view(session, row, now, new=new)
 
         try:
             return await self._db.run(save)

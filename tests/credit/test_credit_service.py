@@ -330,3 +330,103 @@ async def test_tier_change_reaches_retention_after_it_comes_back(credit, tmp_pat
                 break
             await asyncio.sleep(0.05)
         assert reply.retain_until.ToDatetime(tzinfo=UTC) == base
+
+
+def outcome(
+    event_id: str, complaint_id: str, *, upheld: bool = True, when: datetime = NOW, account: str = "acct-1"
+) -> pb.CreditEvent:
+    return pb.CreditEvent(
+        event_id=event_id,
+        platform_id="plat-a",
+        account_id=account,
+        occurred_at=ts(when),
+        platform_outcome=pb.PlatformOutcome(
+            complaint_event_id=complaint_id,
+            outcome=pb.OUTCOME_UPHELD if upheld else pb.OUTCOME_DISMISSED,
+            severity=pb.SEVERITY_SERIOUS,
+        ),
+    )
+
+
+def at(event: pb.CreditEvent, when: datetime) -> pb.CreditEvent:
+    event.occurred_at.CopyFrom(ts(when))
+    return event
+
+
+async def assert_matches_replay(stub, config: ServiceConfig, account: str) -> pb.GetCreditScoreResponse:
+    """The stored, incrementally folded score is exactly the score of a replay of the account's history
+    (SimulateScore rebuilds from the events): same aggregates, so the same inputs hash."""
+    stored = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id=account), metadata=me(config)
+    )
+    model = json.dumps(Scorecard.default().to_dict())
+    replayed = (
+        await stub.SimulateScore(
+            pb.SimulateScoreRequest(model_json=model, platform_id="plat-a", account_id=account), metadata=me(config)
+        )
+    ).score
+    assert (stored.score, stored.band, stored.inputs_hash) == (replayed.score, replayed.band, replayed.inputs_hash)
+    assert list(stored.reasons) == list(replayed.reasons)
+    return stored
+
+
+async def test_a_batch_of_one_account_folds_like_a_replay(credit, clock: FixedClock) -> None:
+    """Many events of one account in one batch, out of order, with repeated reporters (the cap), outcomes
+    on complaints of this batch and of an earlier one, a copy within the batch and a resent old event."""
+    stub, config, _, _ = credit
+    minute = timedelta(minutes=1)
+    earlier = [
+        at(complaint("c-old", "u1", verified=False), NOW - 90 * minute),
+        at(complaint("c-kept", "u9", verified=False), NOW - 85 * minute),
+        review("r-old", stars=2, when=NOW - 80 * minute),
+    ]
+    await stub.RecordEvents(pb.RecordEventsRequest(events=earlier), metadata=me(config))
+    clock.advance(minute)
+    batch = [review(f"r-{i}", stars=1 + i % 5, when=NOW - (60 - i) * minute) for i in range(0, 40, 3)] + [
+        at(complaint("c-1", "u1", verified=False), NOW - 50 * minute),  # u1 again: capped
+        at(complaint("c-2", "u1", verified=True), NOW - 49 * minute),
+        at(complaint("c-3", "u2", verified=False), NOW - 48 * minute),
+        outcome("o-1", "c-3", upheld=True, when=NOW - 30 * minute),  # on a complaint of this batch
+        outcome("o-2", "c-old", upheld=False, when=NOW - 29 * minute),  # on an earlier batch's complaint
+        outcome("o-3", "c-3", upheld=False, when=NOW - 28 * minute),  # a second outcome: severity only
+        outcome("o-4", "c-kept", upheld=True, when=NOW - 27 * minute),
+        outcome("o-5", "nope", upheld=True, when=NOW - 26 * minute),  # unknown complaint
+        notice("n-1", severity=pb.SEVERITY_MINOR),
+        review("r-0", stars=5, when=NOW - 2 * minute),  # a copy within the batch
+        review("r-old", stars=2, when=NOW - 80 * minute),  # resent
+    ]
+    batch.reverse()  # arrival order is not time order
+    reply = await stub.RecordEvents(pb.RecordEventsRequest(events=batch), metadata=me(config))
+    outcomes = {(r.event_id, pb.EventOutcome.Name(r.outcome)) for r in reply.results}
+    assert [r.event_id for r in reply.results] == [e.event_id for e in batch]
+    assert ("r-old", "EVENT_OUTCOME_DUPLICATE") in outcomes
+    assert [pb.EventOutcome.Name(r.outcome) for r in reply.results if r.event_id == "r-0"] == [
+        "EVENT_OUTCOME_NEW",
+        "EVENT_OUTCOME_DUPLICATE",
+    ]
+    stored = await assert_matches_replay(stub, config, "acct-1")
+    assert stored.event_count == len(earlier) + len({e.event_id for e in batch}) - 1
+    # Outcomes in a later batch still see the standings the earlier outcomes wrote (on complaints of
+    # that batch and of the one before).
+    clock.advance(minute)
+    later = [outcome("o-6", "c-3", upheld=True, when=NOW - minute), outcome("o-7", "c-old", when=NOW - minute)]
+    await stub.RecordEvents(pb.RecordEventsRequest(events=later), metadata=me(config))
+    await assert_matches_replay(stub, config, "acct-1")
+
+
+async def test_concurrent_overlapping_batches_count_each_event_once(credit) -> None:
+    """Batches sharing events (and brand-new accounts) arrive together: every event counts once, in its
+    account's count and in its aggregates."""
+    stub, config, _, _ = credit
+    events = [
+        review(f"o-{i}", stars=1 + i % 5, account=f"acct-{i % 30:02d}", when=NOW - timedelta(minutes=i))
+        for i in range(150)
+    ]
+    batches = [pb.RecordEventsRequest(events=events[k * 25 : k * 25 + 75][:: 1 if k % 2 else -1]) for k in range(5)]
+    replies = await asyncio.gather(*(stub.RecordEvents(b, metadata=me(config)) for b in batches))
+    new = [r.event_id for reply in replies for r in reply.results if r.outcome == pb.EVENT_OUTCOME_NEW]
+    sent = {e.event_id: e.account_id for b in batches for e in b.events}
+    assert sorted(new) == sorted(sent)
+    for account in sorted(set(sent.values())):
+        stored = await assert_matches_replay(stub, config, account)
+        assert stored.event_count == sum(a == account for a in sent.values())
