@@ -83,6 +83,7 @@ ACCESS_RULES: dict[str, AccessRule] = {
             "ListChanges": AccessRule(ANY_ROLE, own_platform_field=None),
             "WatchChanges": AccessRule(ANY_ROLE, own_platform_field=None),
             "GetFilter": AccessRule(ANY_ROLE, own_platform_field=None),
+            "StreamFilter": AccessRule(ANY_ROLE, own_platform_field=None),
             "VerifyAuditLog": AccessRule(frozenset({Role.REVIEWER, Role.ADMIN}), own_platform_field=None),
         },
     ),

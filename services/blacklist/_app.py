@@ -31,7 +31,13 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
     clock = clock or SystemClock()
     db = Database(config.database_url, migrations_dir=MIGRATIONS_DIR, pool_size=config.db_pool_size)
     follower = ListedIndexFollower(db)
-    service = BlacklistService(db=db, follower=follower, clock=clock, policy=BlacklistPolicy.from_env(config.env))
+    service = BlacklistService(
+        db=db,
+        follower=follower,
+        clock=clock,
+        policy=BlacklistPolicy.from_env(config.env),
+        max_message_bytes=config.max_message_bytes,
+    )
     follow_seconds = float(config.env.get("LIVETRUST_BLACKLIST_FOLLOW_SECONDS", 0.5))
     expiry_seconds = float(config.env.get("LIVETRUST_BLACKLIST_EXPIRY_SECONDS", 60))
 

@@ -152,5 +152,8 @@ def check_digests(
     elif len(values) > limit:
         violations.append(FieldViolation(field_name, f"at most {limit} per call", "TOO_MANY"))
         return
+    match = _DIGEST.fullmatch
+    if all(isinstance(value, str) and match(value) for value in values):
+        return  # the usual case: no per-digest field names to build
     for i, value in enumerate(values):
         check_digest(violations, f"{field_name}[{i}]", value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,8 +59,16 @@ _log = logging.getLogger("livetrust.blacklist")
 _lookups = metrics.get_meter("livetrust").create_counter(
     "livetrust.blacklist.lookups", description="Digests looked up, by whether they were listed"
 )
+# Attribute sets of the lookups counter, built once (Lookup is the hot path).
+_LISTED = {"listed": True}
+_NOT_LISTED = {"listed": False}
 _MAX_TEXT = 2000
 _MAX_REFS = 50
+#: StreamFilter sends the filter in pieces of at most this size (smaller if the message limit is).
+FILTER_CHUNK_BYTES = 1 << 20
+# Room left in a message for everything but the filter bytes (other fields, protobuf and gRPC framing).
+_MESSAGE_OVERHEAD = 1024
+_STREAM_FILTER = "livetrust.blacklist.v1.BlacklistService/StreamFilter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +139,9 @@ class ListedIndexFollower:
         def read(session: Session) -> tuple[int, Any]:
             return store.latest_version(session), store.listed_keys(session)
 
-        version, keys = await self._db.run(read)
+        version, keys = await self._db.read(read)
         index = ListedIndex()
-        await asyncio.to_thread(index.load, keys)
+        await asyncio.to_thread(functools.partial(index.load, keys, take=True))
         async with self._lock:
             self.index, self.version, self.ready = index, version, True
         _log.info("listed index loaded", extra={"keys": len(keys), "version": version})
@@ -141,7 +150,7 @@ class ListedIndexFollower:
         """Apply changes committed since the last call; returns the version reached."""
         async with self._lock:
             while True:
-                changes = await self._db.run(lambda s: store.changes_since(s, self.version, 5000))
+                changes = await self._db.read(lambda s: store.changes_since(s, self.version, 5000))
                 for change in changes:
                     keys = digest_keys(change.subject_digests)
                     (self.index.add if change.kind == "LISTED" else self.index.discard)(keys.tolist())
@@ -177,13 +186,25 @@ class ListedIndexFollower:
 
 
 class BlacklistService:
-    def __init__(self, *, db: Database, follower: ListedIndexFollower, clock: Clock, policy: BlacklistPolicy) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        follower: ListedIndexFollower,
+        clock: Clock,
+        policy: BlacklistPolicy,
+        max_message_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
+        if max_message_bytes <= _MESSAGE_OVERHEAD:
+            raise ValueError(f"max_message_bytes must be above {_MESSAGE_OVERHEAD}")
         self._db = db
         self._follower = follower
         self._clock = clock
         self._policy = policy
         self._filter: FilterView | None = None
         self._filter_lock = asyncio.Lock()
+        self._max_message_bytes = max_message_bytes
+        self.filter_chunk_bytes = min(FILTER_CHUNK_BYTES, max_message_bytes - _MESSAGE_OVERHEAD)
 
     # --- views --------------------------------------------------------------------------------
 
@@ -308,7 +329,7 @@ class BlacklistService:
             return await self._db.run(save)
         except IntegrityError:
             # A concurrent submission for the same subject won the race (partial unique index).
-            existing = await self._db.run(
+            existing = await self._db.read(
                 lambda s: (
                     store.open_entry_for(s, platform_id=platform_id, digests=digests)
                     or (
@@ -549,7 +570,7 @@ class BlacklistService:
                 raise NotFound("no such entry", reason="ENTRY_NOT_FOUND")
             return self._view(session, row, caller)
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     async def list_entries(
         self,
@@ -589,23 +610,29 @@ class BlacklistService:
             ).all()
             return [self._view(session, row, caller) for row in rows]
 
-        views = await self._db.run(read)
+        views = await self._db.read(read)
         return views[:size], encode_page_token(offset + size) if len(views) > size else ""
 
     async def lookup(self, *, subject_digests: Sequence[str]) -> list[LookupView]:
+        """One view per digest, in order. Only digests the in-memory index holds cost a database read
+        (a hit may be a 64-bit collision, an expired period or a change not followed yet)."""
         require_caller()
         violations: list[FieldViolation] = []
         check_digests(violations, "subject_digests", subject_digests)
         require(violations)
+        index = self._follower.index
         if len(subject_digests) == 1:  # the sign-up path: skip numpy's per-call overhead
-            hits = [self._follower.index.contains(digest_key(subject_digests[0]))]
+            if not index.contains(digest_key(subject_digests[0])):
+                _lookups.add(1, _NOT_LISTED)
+                return [LookupView(subject_digests[0], False)]
+            candidates = list(subject_digests)
         else:
-            hits = self._follower.index.contains_many(digest_keys(subject_digests))
-        candidates = sorted({d for d, hit in zip(subject_digests, hits, strict=True) if hit})
+            hits = index.contains_many(digest_keys(subject_digests))
+            candidates = sorted({d for d, hit in zip(subject_digests, hits, strict=True) if hit})
         found: dict[str, LookupView] = {}
-        if candidates:  # only a hit of the 64-bit index costs a database read
+        if candidates:
             now = self._clock.now()
-            rows = await self._db.run(lambda s: store.listed_matches(s, digests=candidates, now=now))
+            rows = await self._db.read(lambda s: store.listed_matches(s, digests=candidates, now=now))
             for digest, entry_id, category, listed_until in rows:
                 current = found.get(digest)
                 # Several listings of one person: report the one that lasts longest.
@@ -613,8 +640,10 @@ class BlacklistService:
                     current.listed_until is not None and (listed_until is None or listed_until > current.listed_until)
                 ):
                     found[digest] = LookupView(digest, True, entry_id, Category(category), listed_until)
-        _lookups.add(len(found), {"listed": True})
-        _lookups.add(len(subject_digests) - len(found), {"listed": False})
+        if found:
+            _lookups.add(len(found), _LISTED)
+        if len(subject_digests) > len(found):
+            _lookups.add(len(subject_digests) - len(found), _NOT_LISTED)
         return [found.get(d) or LookupView(d, False) for d in subject_digests]
 
     async def lookup_by_prefix(self, *, prefixes: Sequence[str]) -> list[LookupView]:
@@ -639,7 +668,7 @@ class BlacklistService:
                     out[(digest, entry_id)] = LookupView(digest, True, entry_id, Category(category), until)
             return list(out.values())
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     async def list_changes(self, *, since_version: int, page_size_requested: int) -> tuple[list[ChangeView], int]:
         require_caller()
@@ -654,7 +683,7 @@ class BlacklistService:
             views = [ChangeView(r.version, r.kind, r.entry_id, tuple(r.subject_digests), r.at) for r in rows]
             return views, (views[-1].version if views else max(since_version, 0))
 
-        return await self._db.run(read)
+        return await self._db.read(read)
 
     async def watch_changes(self, *, since_version: int, poll_seconds: float = 0.5) -> AsyncIterator[ChangeView]:
         """Every change after ``since_version``, then new ones as they commit, until cancelled."""
@@ -671,24 +700,59 @@ class BlacklistService:
                 await self._follower.wait_for_change(poll_seconds)
 
     async def get_filter(self) -> FilterView:
+        """The current filter in one piece; FAILED_PRECONDITION when it cannot fit one message."""
         require_caller()
-        version = await self._db.run(store.latest_version)
+        view = await self._current_filter()
+        size = len(view.data)
+        if size + _MESSAGE_OVERHEAD > self._max_message_bytes:
+            raise FailedPrecondition(
+                f"the filter ({size:,} bytes, {view.item_count:,} digests) is larger than one message may be "
+                f"({self._max_message_bytes:,} bytes): download it with StreamFilter",
+                reason="FILTER_TOO_LARGE",
+                metadata={
+                    "size_bytes": str(size),
+                    "max_message_bytes": str(self._max_message_bytes),
+                    "use_rpc": _STREAM_FILTER,
+                },
+                violations=[PreconditionViolation("SIZE", "filter", f"use {_STREAM_FILTER}, which sends it in chunks")],
+            )
+        return view
+
+    async def stream_filter(self) -> FilterView:
+        """The current filter at any size; the caller sends it in ``filter_chunk_bytes`` pieces."""
+        require_caller()
+        return await self._current_filter()
+
+    async def _current_filter(self) -> FilterView:
+        """The filter of the latest change version, built once per version and shared by every caller."""
+        version = await self._db.read(store.latest_version)
         if self._filter is not None and self._filter.version == version:
             return self._filter
         async with self._filter_lock:
             if self._filter is not None and self._filter.version == version:
                 return self._filter
 
-            def read(session: Session) -> tuple[int, list[str]]:
-                return store.latest_version(session), store.listed_digests(session, now=self._clock.now())
+            def build(session: Session) -> FilterView:
+                # Read and built in one pass on the database thread: the digests never sit in one list
+                # (10 million of them would take over a gigabyte).
+                version = store.latest_version(session)
+                expected = store.count_listed(session)
+                fed = 0
 
-            version, digests = await self._db.run(read)
-            data = await asyncio.to_thread(build_filter, digests, expected_items=max(len(digests), 1000))
-            self._filter = FilterView(
-                data, version, hashlib.sha256(data).hexdigest(), len(digests), FALSE_POSITIVE_RATE
-            )
+                def digests() -> Iterator[str]:
+                    nonlocal fed
+                    for chunk in store.listed_digest_chunks(session):
+                        fed += len(chunk)
+                        yield from chunk
+
+                # Sized for at least the rows counted; a listing committed between the count and the read
+                # only nudges the false-positive rate.
+                data = build_filter(digests(), expected_items=max(expected, 1000))
+                return FilterView(data, version, hashlib.sha256(data).hexdigest(), fed, FALSE_POSITIVE_RATE)
+
+            self._filter = await self._db.read(build)
             return self._filter
 
     async def verify_audit_log(self) -> Any:
         require_caller(Role.REVIEWER, Role.ADMIN)
-        return await self._db.run(lambda s: verify_audit(s, store.AUDIT))
+        return await self._db.read(lambda s: verify_audit(s, store.AUDIT))

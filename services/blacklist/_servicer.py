@@ -135,8 +135,15 @@ class BlacklistServicer(blacklist_pb2_grpc.BlacklistServiceServicer):
         return pb.LiftEntryResponse(entry=_entry(view))
 
     async def Lookup(self, request: pb.LookupRequest, context: grpc.aio.ServicerContext) -> pb.LookupResponse:
-        views = await self._service.lookup(subject_digests=list(request.subject_digests))
-        return pb.LookupResponse(results=[_result(v) for v in views])
+        views = await self._service.lookup(subject_digests=request.subject_digests)
+        response = pb.LookupResponse()
+        add = response.results.add
+        for view in views:
+            if view.listed:
+                response.results.append(_result(view))
+            else:  # the usual answer: nothing but the digest (listed=false is the default)
+                add(subject_digest=view.subject_digest)
+        return response
 
     async def LookupByPrefix(
         self, request: pb.LookupByPrefixRequest, context: grpc.aio.ServicerContext
@@ -167,6 +174,23 @@ class BlacklistServicer(blacklist_pb2_grpc.BlacklistServiceServicer):
             item_count=view.item_count,
             false_positive_rate=view.false_positive_rate,
         )
+
+    async def StreamFilter(
+        self, request: pb.StreamFilterRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamFilterResponse]:
+        view = await self._service.stream_filter()
+        yield pb.StreamFilterResponse(
+            info=pb.FilterInfo(
+                version=view.version,
+                sha256=view.sha256,
+                size_bytes=len(view.data),
+                item_count=view.item_count,
+                false_positive_rate=view.false_positive_rate,
+            )
+        )
+        data, step = view.data, self._service.filter_chunk_bytes
+        for start in range(0, len(data), step):
+            yield pb.StreamFilterResponse(chunk=data[start : start + step])
 
     async def VerifyAuditLog(
         self, request: pb.VerifyAuditLogRequest, context: grpc.aio.ServicerContext

@@ -1,6 +1,8 @@
 """A platform-side mirror of the blacklist: check sign-ups locally, ask the registry only about likely hits.
 
-The mirror keeps the registry's Bloom filter (``GetFilter``) plus the digests listed since (``ListChanges``).
+The mirror keeps the registry's Bloom filter (``StreamFilter``: tens of megabytes at millions of listings, more
+than one gRPC message may carry, so it comes in chunks and is checked against its SHA-256 before use) plus
+the digests listed since (``ListChanges``).
 A local miss is final: the person is not listed, and the registry never learns about the check. A local
 hit may be a false positive (about one in a million) or a digest unlisted since, so ``check()`` asks the
 registry's ``Lookup`` to confirm it.
@@ -41,6 +43,9 @@ __all__ = ["BlacklistMirror"]
 
 _DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 _PAGE_SIZE = 1000
+# A filter claiming to be larger than this is refused before any byte is buffered (10 million listings
+# take about 36 MB at a false-positive rate of 1e-6).
+_MAX_FILTER_BYTES = 1 << 30
 # Lookup accepts 1 to 1,000 digests per call.
 _LOOKUP_BATCH = 1000
 
@@ -65,6 +70,13 @@ def _require_digest(digest_hex: str) -> None:
         raise ValueError(f"a subject digest is 64 lowercase hex characters: {digest_hex!r}")
 
 
+def _verified(data: bytes, sha256_hex: str, version: int) -> _MirrorState:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256_hex.lower():
+        raise ValueError(f"filter SHA-256 mismatch: expected {sha256_hex!r}, got {actual!r}")
+    return _MirrorState(filter=load_filter(data), version=version)
+
+
 class BlacklistMirror:
     """A local copy of the blacklist's filter and recent changes, kept current by ``sync()``."""
 
@@ -73,9 +85,11 @@ class BlacklistMirror:
         channel: grpc.aio.Channel | blacklist_pb2_grpc.BlacklistServiceStub,
         *,
         call_timeout: float = 5.0,
+        filter_timeout: float = 300.0,
         metadata: Sequence[tuple[str, str]] = (),
         refilter_after: int = 50_000,
     ) -> None:
+        """``call_timeout`` bounds each small call; ``filter_timeout`` the whole download of a filter."""
         if isinstance(channel, grpc.aio.Channel):
             self._stub: blacklist_pb2_grpc.BlacklistServiceAsyncStub = blacklist_pb2_grpc.BlacklistServiceStub(channel)
         elif isinstance(channel, grpc.Channel):
@@ -83,11 +97,12 @@ class BlacklistMirror:
             raise TypeError("BlacklistMirror needs a grpc.aio.Channel (or a stub built on one)")
         else:
             self._stub = channel  # type: ignore[assignment]
-        if call_timeout <= 0:
-            raise ValueError("call_timeout must be positive")
+        if call_timeout <= 0 or filter_timeout <= 0:
+            raise ValueError("call_timeout and filter_timeout must be positive")
         if refilter_after < 0:
             raise ValueError("refilter_after must not be negative")
         self._call_timeout = call_timeout
+        self._filter_timeout = filter_timeout
         self._metadata = tuple((str(key), str(value)) for key, value in metadata)
         self._refilter_after = refilter_after
         self._state: _MirrorState | None = None
@@ -158,13 +173,47 @@ class BlacklistMirror:
         return digest_hex in state.extras or bytes.fromhex(digest_hex) in state.filter
 
     async def _download_filter(self) -> _MirrorState:
+        """A fresh filter, verified against its SHA-256 (the caller swaps it in only if this returns)."""
+        try:
+            return await self._stream_filter()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        # A registry from before StreamFilter: the whole filter in one message (fine while it is small).
         response = await self._stub.GetFilter(
-            blacklist_pb2.GetFilterRequest(), timeout=self._call_timeout, metadata=self._metadata
+            blacklist_pb2.GetFilterRequest(), timeout=self._filter_timeout, metadata=self._metadata
         )
-        actual = hashlib.sha256(response.filter).hexdigest()
-        if actual != response.sha256.lower():
-            raise ValueError(f"filter SHA-256 mismatch: expected {response.sha256!r}, got {actual!r}")
-        return _MirrorState(filter=load_filter(response.filter), version=response.version)
+        return _verified(response.filter, response.sha256, response.version)
+
+    async def _stream_filter(self) -> _MirrorState:
+        call = self._stub.StreamFilter(
+            blacklist_pb2.StreamFilterRequest(), timeout=self._filter_timeout, metadata=self._metadata
+        )
+        info: blacklist_pb2.FilterInfo | None = None
+        data = bytearray()
+        try:
+            async for message in call:
+                part = message.WhichOneof("part")
+                if part == "info":
+                    if info is not None:
+                        raise ValueError("StreamFilter sent a second FilterInfo")
+                    info = message.info
+                    if not 0 <= info.size_bytes <= _MAX_FILTER_BYTES:
+                        raise ValueError(f"StreamFilter announced a filter of {info.size_bytes} bytes")
+                elif part == "chunk":
+                    if info is None:
+                        raise ValueError("StreamFilter sent filter bytes before its FilterInfo")
+                    data += message.chunk
+                    if len(data) > info.size_bytes:
+                        raise ValueError(f"StreamFilter sent more than the {info.size_bytes} bytes it announced")
+                # Anything else is a part added after this client was written: the SHA-256 still decides.
+        finally:
+            call.cancel()  # a no-op once the stream has ended; stops the server if we gave up early
+        if info is None:
+            raise ValueError("StreamFilter ended without a FilterInfo")
+        if len(data) != info.size_bytes:
+            raise ValueError(f"StreamFilter sent {len(data)} of the {info.size_bytes} bytes it announced")
+        return _verified(bytes(data), info.sha256, info.version)
 
     async def _follow_changes(self, state: _MirrorState, *, stop_after: int | None) -> _MirrorState:
         """Apply the changes after ``state.version``, page by page; stop early past ``stop_after`` changes."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -64,7 +65,21 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def registry(database_url: str, make_env, clock: FixedClock):
-    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", database_url))
+    async with _registry(database_url, make_env, clock) as running_registry:
+        yield running_registry
+
+
+@pytest.fixture
+async def small_message_registry(database_url: str, make_env, clock: FixedClock):
+    """A registry whose messages are limited to 4 KiB: the smallest filter (~3.6 KB) no longer fits one
+    message with its other fields, as the 36 MB filter of 10 million listings does not fit 4 MiB."""
+    async with _registry(database_url, make_env, clock, LIVETRUST_MAX_MESSAGE_BYTES="4096") as running_registry:
+        yield running_registry
+
+
+@asynccontextmanager
+async def _registry(database_url: str, make_env, clock: FixedClock, **extra: str):
+    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", database_url), **extra)
     config = ServiceConfig.from_env("blacklist", env)
     async with running(config, build_service(config, clock=clock)) as (_, address):
         await wait_serving(address, "livetrust.blacklist.v1.BlacklistService")
@@ -311,6 +326,10 @@ async def test_lookup_by_prefix_and_filter(registry) -> None:
     reply = await stub.GetFilter(pb.GetFilterRequest(), metadata=who("plat-b"))
     assert hashlib.sha256(reply.filter).hexdigest() == reply.sha256 and reply.item_count == 1
     assert bytes.fromhex(person) in load_filter(reply.filter)
+    # A small filter streams as one chunk, the same bytes and version as GetFilter's.
+    header, chunks = await stream_filter(stub, who("plat-b"))
+    assert chunks == [reply.filter]
+    assert (header.version, header.sha256, header.size_bytes) == (reply.version, reply.sha256, len(reply.filter))
 
     from livetrust.blacklist.client import BlacklistMirror
 
@@ -325,6 +344,62 @@ async def test_lookup_by_prefix_and_filter(registry) -> None:
     await mirror.sync()
     results = await mirror.check([newcomer, digest()])
     assert [r.listed for r in results] == [True, False]
+
+
+async def stream_filter(stub, metadata) -> tuple[pb.FilterInfo, list[bytes]]:
+    info, chunks = None, []
+    async for message in stub.StreamFilter(pb.StreamFilterRequest(), metadata=metadata):
+        if message.WhichOneof("part") == "info":
+            assert info is None and not chunks, "FilterInfo comes first, once"
+            info = message.info
+        else:
+            chunks.append(message.chunk)
+    assert info is not None
+    return info, chunks
+
+
+async def test_filter_too_large_for_one_message_is_streamed(small_message_registry) -> None:
+    from livetrust.blacklist._filter import load_filter
+    from livetrust.blacklist.client import BlacklistMirror
+
+    stub, who, _ = small_message_registry
+    person = digest()
+    entry = await submit(stub, who, [person])
+    await stub.ReviewEntry(
+        pb.ReviewEntryRequest(entry_id=entry.entry_id, decision=pb.REVIEW_DECISION_APPROVE), metadata=who.reviewer
+    )
+
+    with pytest.raises(grpc.aio.AioRpcError) as too_large:
+        await stub.GetFilter(pb.GetFilterRequest(), metadata=who("plat-b"))
+    assert too_large.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    assert "StreamFilter" in (too_large.value.details() or "")
+    info = details(too_large.value)["ErrorInfo"]
+    assert info.reason == "FILTER_TOO_LARGE"  # type: ignore[attr-defined]
+    assert info.metadata["use_rpc"] == "livetrust.blacklist.v1.BlacklistService/StreamFilter"  # type: ignore[attr-defined]
+    assert int(info.metadata["size_bytes"]) > 4096 - 1024  # type: ignore[attr-defined]
+
+    header, chunks = await stream_filter(stub, who("plat-b"))
+    data = b"".join(chunks)
+    assert len(chunks) >= 2 and all(len(c) <= 4096 - 1024 for c in chunks)
+    assert header.size_bytes == len(data) == int(info.metadata["size_bytes"])  # type: ignore[attr-defined]
+    assert header.sha256 == hashlib.sha256(data).hexdigest()
+    assert header.item_count == 1 and header.false_positive_rate == pytest.approx(1e-6)
+    latest = (await stub.ListChanges(pb.ListChangesRequest(), metadata=who())).latest_version
+    assert header.version == latest
+    assert bytes.fromhex(person) in load_filter(data)
+
+    mirror = BlacklistMirror(stub, metadata=who("plat-b"))
+    await mirror.sync()
+    assert mirror.version == latest
+    assert mirror.might_be_listed(person) and not mirror.might_be_listed(digest())
+    assert [r.listed for r in await mirror.check([person, digest()])] == [True, False]
+
+
+async def test_stream_filter_needs_a_caller(registry) -> None:
+    stub, _, _ = registry
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stream_filter(stub, ())
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_tampering_is_detected(registry) -> None:

@@ -31,6 +31,12 @@ class FakeBlacklist(blacklist_pb2_grpc.BlacklistServiceServicer):
         self.list_changes_requests: list[tuple[int, int]] = []
         self.metadata_seen: list[dict[str, str]] = []
         self.corrupt_sha256 = False
+        # StreamFilter: bytes per chunk (small, so a test filter comes in many), or no StreamFilter at all
+        # (a registry from before it), or one of the faults a broken stream could show.
+        self.chunk_bytes = 1000
+        self.streams = True
+        self.stream_status: grpc.StatusCode | None = None
+        self.stream_fault: str | None = None
 
     def _record(self, name: str, context: grpc.aio.ServicerContext) -> None:
         self.calls[name] += 1
@@ -52,15 +58,54 @@ class FakeBlacklist(blacklist_pb2_grpc.BlacklistServiceServicer):
     def unlist(self, *digests: str) -> None:
         self.change(blacklist_pb2.CHANGE_KIND_UNLISTED, *digests)
 
-    async def GetFilter(self, request, context):
-        self._record("GetFilter", context)
+    def _filter(self) -> tuple[bytes, str]:
         data = build_filter(self.listed, expected_items=len(self.listed))
         sha = hashlib.sha256(data).hexdigest()
         if self.corrupt_sha256:
             sha = hashlib.sha256(data + b"x").hexdigest()
+        return data, sha
+
+    async def GetFilter(self, request, context):
+        self._record("GetFilter", context)
+        data, sha = self._filter()
         return blacklist_pb2.GetFilterResponse(
             filter=data, version=len(self.changes), sha256=sha, item_count=len(self.listed), false_positive_rate=1e-6
         )
+
+    async def StreamFilter(self, request, context):
+        self._record("StreamFilter", context)
+        if not self.streams:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+        if self.stream_status is not None:
+            await context.abort(self.stream_status, "refused")
+        data, sha = self._filter()
+        info = blacklist_pb2.FilterInfo(
+            version=len(self.changes),
+            sha256=sha,
+            size_bytes=len(data),
+            item_count=len(self.listed),
+            false_positive_rate=1e-6,
+        )
+        chunks = [data[i : i + self.chunk_bytes] for i in range(0, len(data), self.chunk_bytes)]
+        fault = self.stream_fault
+        if fault == "truncated":
+            chunks = chunks[:-1]
+        elif fault == "extra_bytes":
+            chunks.append(b"\x00")
+        elif fault == "oversized":
+            info.size_bytes = 2**40
+        messages = [blacklist_pb2.StreamFilterResponse(info=info)]
+        messages += [blacklist_pb2.StreamFilterResponse(chunk=c) for c in chunks]
+        if fault == "no_info":
+            messages = messages[1:]
+        elif fault == "info_twice":
+            messages.append(blacklist_pb2.StreamFilterResponse(info=info))
+        elif fault == "chunk_first":
+            messages.insert(0, messages.pop(1))
+        elif fault == "unknown_part":
+            messages.insert(1, blacklist_pb2.StreamFilterResponse())  # no part set: what a newer kind looks like
+        for message in messages:
+            yield message
 
     async def ListChanges(self, request, context):
         self._record("ListChanges", context)
@@ -120,7 +165,7 @@ async def test_initial_sync_then_local_answers(harness: Harness) -> None:
     assert mirror.version is None
     await mirror.sync()
     assert mirror.version == 1
-    assert harness.fake.calls["GetFilter"] == 1
+    assert harness.fake.calls["StreamFilter"] == 1
     assert all(mirror.might_be_listed(d) for d in listed)
     assert not mirror.might_be_listed(digest())
 
@@ -147,7 +192,7 @@ async def test_listed_after_the_filter_is_found_after_next_sync(harness: Harness
     await mirror.sync()
     assert mirror.might_be_listed(late)
     assert mirror.version == 2
-    assert harness.fake.calls["GetFilter"] == 1
+    assert harness.fake.calls["StreamFilter"] == 1
     assert harness.fake.list_changes_requests[-1] == (1, 1000)
     [result] = await mirror.check([late])
     assert result.listed
@@ -233,7 +278,7 @@ async def test_pagination_over_many_changes(harness: Harness) -> None:
     assert all(mirror.might_be_listed(d) for d in later)
     # Initial sync: one empty page. Then 1000 + 1000 + 500 (short page ends it).
     assert harness.fake.list_changes_requests == [(1, 1000), (1, 1000), (1001, 1000), (2001, 1000)]
-    assert harness.fake.calls["GetFilter"] == 1
+    assert harness.fake.calls["StreamFilter"] == 1
 
 
 async def test_exact_multiple_of_page_size_ends_on_an_empty_page(harness: Harness) -> None:
@@ -253,7 +298,7 @@ async def test_many_changes_trigger_a_new_filter(harness: Harness) -> None:
     for d in later:
         harness.fake.list(d)
     await mirror.sync()
-    assert harness.fake.calls["GetFilter"] == 2
+    assert harness.fake.calls["StreamFilter"] == 2
     assert mirror.version == 3_000
     assert all(mirror.might_be_listed(d) for d in later)
     # It stopped following the old filter's changes once past 1,500 rather than reading all 3,000.
@@ -273,7 +318,7 @@ async def test_metadata_and_stub_are_accepted(harness: Harness) -> None:
     await mirror.check([listed])
     assert harness.fake.calls["Lookup"] == 1
     assert all(seen.get("authorization") == "Bearer t0ken" for seen in harness.fake.metadata_seen)
-    assert len(harness.fake.metadata_seen) == 3  # GetFilter, ListChanges, Lookup
+    assert len(harness.fake.metadata_seen) == 3  # StreamFilter, ListChanges, Lookup
 
 
 async def test_state_is_swapped_whole(harness: Harness) -> None:
@@ -297,3 +342,101 @@ def test_a_blocking_channel_is_refused() -> None:
             BlacklistMirror(channel)
     finally:
         channel.close()
+
+
+async def test_filter_arrives_in_chunks(harness: Harness) -> None:
+    listed = [digest() for _ in range(5_000)]
+    harness.fake.list(*listed)
+    harness.fake.chunk_bytes = 4096
+    mirror = harness.mirror()
+    await mirror.sync()
+    assert harness.fake.calls["StreamFilter"] == 1 and harness.fake.calls["GetFilter"] == 0
+    assert mirror.version == 1
+    assert all(mirror.might_be_listed(d) for d in listed)
+    assert sum(mirror.might_be_listed(digest()) for _ in range(1_000)) == 0
+
+
+async def test_registry_without_stream_filter_falls_back_to_get_filter(harness: Harness) -> None:
+    listed = digest()
+    harness.fake.list(listed)
+    harness.fake.streams = False
+    mirror = harness.mirror()
+    await mirror.sync()
+    assert harness.fake.calls["StreamFilter"] == 1 and harness.fake.calls["GetFilter"] == 1
+    assert mirror.might_be_listed(listed) and mirror.version == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("truncated", "of the"),
+        ("extra_bytes", "more than"),
+        ("oversized", "announced a filter"),
+        ("no_info", "before its FilterInfo"),
+        ("chunk_first", "before its FilterInfo"),
+        ("info_twice", "second FilterInfo"),
+    ],
+)
+async def test_a_broken_stream_keeps_the_previous_state(harness: Harness, fault: str, message: str) -> None:
+    first = digest()
+    harness.fake.list(first)
+    mirror = harness.mirror(refilter_after=10)
+    await mirror.sync()
+    before = mirror._state
+    for _ in range(20):  # enough changes that the next sync downloads a new filter
+        harness.fake.list(digest())
+    harness.fake.stream_fault = fault
+    with pytest.raises(ValueError, match=message):
+        await mirror.sync()
+    assert mirror._state is before and mirror.version == 1
+    assert mirror.might_be_listed(first)
+    # Once the registry behaves again, the next sync succeeds.
+    harness.fake.stream_fault = None
+    await mirror.sync()
+    assert mirror.version == 21
+
+
+async def test_a_corrupted_new_filter_is_not_swapped_in(harness: Harness) -> None:
+    harness.fake.list(digest())
+    mirror = harness.mirror(refilter_after=10)
+    await mirror.sync()
+    before = mirror._state
+    for _ in range(20):
+        harness.fake.list(digest())
+    harness.fake.corrupt_sha256 = True
+    with pytest.raises(ValueError, match="SHA-256"):
+        await mirror.sync()
+    assert mirror._state is before
+
+
+async def test_parts_unknown_to_this_client_are_skipped(harness: Harness) -> None:
+    listed = digest()
+    harness.fake.list(listed)
+    harness.fake.stream_fault = "unknown_part"
+    mirror = harness.mirror()
+    await mirror.sync()
+    assert mirror.might_be_listed(listed)
+
+
+async def test_the_fallback_filter_is_verified_too(harness: Harness) -> None:
+    mirror = harness.mirror()
+    harness.fake.streams = False
+    harness.fake.corrupt_sha256 = True
+    with pytest.raises(ValueError, match="SHA-256"):
+        await mirror.sync()
+    assert mirror.version is None
+
+
+async def test_other_stream_errors_are_raised_without_fallback(harness: Harness) -> None:
+    mirror = harness.mirror()
+    harness.fake.stream_status = grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await mirror.sync()
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert harness.fake.calls["GetFilter"] == 0 and mirror.version is None
+
+
+def test_filter_timeout_must_be_positive() -> None:
+    stub = object()
+    with pytest.raises(ValueError):
+        BlacklistMirror(stub, filter_timeout=0)  # type: ignore[arg-type]

@@ -234,3 +234,24 @@ def test_memory_for_a_million_keys() -> None:
     assert len(index) == 1_000_000
     assert index.memory_bytes() <= 9_000_000
     assert index.contains_many(keys[:1000]).all()
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 9, 1_000, 50_000])
+def test_bucketed_search_agrees_with_a_set(size: int) -> None:
+    rng = np.random.default_rng(size)
+    keys = rng.integers(-(2**63), 2**63 - 1, size=size, dtype=np.int64, endpoint=True)
+    extremes = np.array([-(2**63), -(2**63) + 1, -1, 0, 1, 2**63 - 2, 2**63 - 1], dtype=np.int64)
+    # Crowded buckets: many keys sharing their top bits, and duplicates (a digest listed twice).
+    crowded = np.arange(size // 10, dtype=np.int64) + 12345
+    keys = np.concatenate([keys, extremes[: size % 8], crowded, keys[: size // 20]])
+    index = ListedIndex()
+    index.load(keys)
+    listed = set(keys.tolist())
+    queries = np.concatenate(
+        [keys, keys + 1, keys - 1, extremes, rng.integers(-(2**63), 2**63 - 1, size=1_000, dtype=np.int64)]
+    )
+    # keys +- 1 may wrap around at the extremes, which is fine: they are just more queries.
+    expected = [q in listed for q in queries.tolist()]
+    assert index.contains_many(queries).tolist() == expected
+    sample = queries[:: max(1, queries.size // 500)].tolist()
+    assert [index.contains(q) for q in sample] == [q in listed for q in sample]

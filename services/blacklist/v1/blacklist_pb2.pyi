@@ -341,6 +341,32 @@ class GetFilterResponse(_message.Message):
     false_positive_rate: float
     def __init__(self, filter: _Optional[bytes] = ..., version: _Optional[int] = ..., sha256: _Optional[str] = ..., item_count: _Optional[int] = ..., false_positive_rate: _Optional[float] = ...) -> None: ...
 
+class StreamFilterRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class FilterInfo(_message.Message):
+    __slots__ = ("version", "sha256", "size_bytes", "item_count", "false_positive_rate")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FALSE_POSITIVE_RATE_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    sha256: str
+    size_bytes: int
+    item_count: int
+    false_positive_rate: float
+    def __init__(self, version: _Optional[int] = ..., sha256: _Optional[str] = ..., size_bytes: _Optional[int] = ..., item_count: _Optional[int] = ..., false_positive_rate: _Optional[float] = ...) -> None: ...
+
+class StreamFilterResponse(_message.Message):
+    __slots__ = ("info", "chunk")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    info: FilterInfo
+    chunk: bytes
+    def __init__(self, info: _Optional[_Union[FilterInfo, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
 class VerifyAuditLogRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

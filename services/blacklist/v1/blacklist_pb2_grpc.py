@@ -96,6 +96,11 @@ class BlacklistServiceStub:
                 request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.SerializeToString,
                 response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.FromString,
                 _registered_method=True)
+        self.StreamFilter = channel.unary_stream(
+                '/livetrust.blacklist.v1.BlacklistService/StreamFilter',
+                request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterRequest.SerializeToString,
+                response_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterResponse.FromString,
+                _registered_method=True)
         self.VerifyAuditLog = channel.unary_unary(
                 '/livetrust.blacklist.v1.BlacklistService/VerifyAuditLog',
                 request_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.VerifyAuditLogRequest.SerializeToString,
@@ -185,7 +190,16 @@ class BlacklistServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetFilter(self, request, context):
-        """A Bloom filter of every listed digest, to pre-check locally.
+        """A Bloom filter of every listed digest, to pre-check locally. A filter larger than one gRPC message
+        (millions of listings) is FAILED_PRECONDITION with reason FILTER_TOO_LARGE: use StreamFilter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamFilter(self, request, context):
+        """The same filter at any size: a FilterInfo message first, then the filter's bytes in chunks of at
+        most 1 MiB, in order. Check the SHA-256 of the joined chunks before use.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,6 +274,11 @@ def add_BlacklistServiceServicer_to_server(servicer, server):
                     servicer.GetFilter,
                     request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.FromString,
                     response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.SerializeToString,
+            ),
+            'StreamFilter': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamFilter,
+                    request_deserializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterRequest.FromString,
+                    response_serializer=livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterResponse.SerializeToString,
             ),
             'VerifyAuditLog': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyAuditLog,
@@ -593,6 +612,33 @@ class BlacklistService:
             '/livetrust.blacklist.v1.BlacklistService/GetFilter',
             livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterRequest.SerializeToString,
             livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.GetFilterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamFilter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/livetrust.blacklist.v1.BlacklistService/StreamFilter',
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterRequest.SerializeToString,
+            livetrust_dot_blacklist_dot_v1_dot_blacklist__pb2.StreamFilterResponse.FromString,
             options,
             channel_credentials,
             insecure,

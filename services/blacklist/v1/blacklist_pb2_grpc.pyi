@@ -59,7 +59,13 @@ class BlacklistServiceStub:
     WatchChanges: _grpc.UnaryStreamMultiCallable[_blacklist_pb2.WatchChangesRequest, _blacklist_pb2.WatchChangesResponse]
     """The same changes as a stream that stays open and delivers new ones as they are committed."""
     GetFilter: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.GetFilterRequest, _blacklist_pb2.GetFilterResponse]
-    """A Bloom filter of every listed digest, to pre-check locally."""
+    """A Bloom filter of every listed digest, to pre-check locally. A filter larger than one gRPC message
+    (millions of listings) is FAILED_PRECONDITION with reason FILTER_TOO_LARGE: use StreamFilter.
+    """
+    StreamFilter: _grpc.UnaryStreamMultiCallable[_blacklist_pb2.StreamFilterRequest, _blacklist_pb2.StreamFilterResponse]
+    """The same filter at any size: a FilterInfo message first, then the filter's bytes in chunks of at
+    most 1 MiB, in order. Check the SHA-256 of the joined chunks before use.
+    """
     VerifyAuditLog: _grpc.UnaryUnaryMultiCallable[_blacklist_pb2.VerifyAuditLogRequest, _blacklist_pb2.VerifyAuditLogResponse]
     """Re-computes the hash chain of the audit log and reports the first broken link."""
 
@@ -94,7 +100,13 @@ class BlacklistServiceAsyncStub(BlacklistServiceStub):
     WatchChanges: _aio.UnaryStreamMultiCallable[_blacklist_pb2.WatchChangesRequest, _blacklist_pb2.WatchChangesResponse]  # type: ignore[assignment]
     """The same changes as a stream that stays open and delivers new ones as they are committed."""
     GetFilter: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.GetFilterRequest, _blacklist_pb2.GetFilterResponse]  # type: ignore[assignment]
-    """A Bloom filter of every listed digest, to pre-check locally."""
+    """A Bloom filter of every listed digest, to pre-check locally. A filter larger than one gRPC message
+    (millions of listings) is FAILED_PRECONDITION with reason FILTER_TOO_LARGE: use StreamFilter.
+    """
+    StreamFilter: _aio.UnaryStreamMultiCallable[_blacklist_pb2.StreamFilterRequest, _blacklist_pb2.StreamFilterResponse]  # type: ignore[assignment]
+    """The same filter at any size: a FilterInfo message first, then the filter's bytes in chunks of at
+    most 1 MiB, in order. Check the SHA-256 of the joined chunks before use.
+    """
     VerifyAuditLog: _aio.UnaryUnaryMultiCallable[_blacklist_pb2.VerifyAuditLogRequest, _blacklist_pb2.VerifyAuditLogResponse]  # type: ignore[assignment]
     """Re-computes the hash chain of the audit log and reports the first broken link."""
 
@@ -198,7 +210,19 @@ class BlacklistServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _blacklist_pb2.GetFilterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_blacklist_pb2.GetFilterResponse, _abc.Awaitable[_blacklist_pb2.GetFilterResponse]]:
-        """A Bloom filter of every listed digest, to pre-check locally."""
+        """A Bloom filter of every listed digest, to pre-check locally. A filter larger than one gRPC message
+        (millions of listings) is FAILED_PRECONDITION with reason FILTER_TOO_LARGE: use StreamFilter.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamFilter(
+        self,
+        request: _blacklist_pb2.StreamFilterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_blacklist_pb2.StreamFilterResponse], _abc.AsyncIterator[_blacklist_pb2.StreamFilterResponse]]:
+        """The same filter at any size: a FilterInfo message first, then the filter's bytes in chunks of at
+        most 1 MiB, in order. Check the SHA-256 of the joined chunks before use.
+        """
 
     @_abc_1.abstractmethod
     def VerifyAuditLog(
