@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BUF_VERSION := 1.75.0
 
-.PHONY: install up test test-slow lint proto proto-check buf
+.PHONY: install up test test-slow bench-quick lint proto proto-check buf
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,10 @@ test: install
 # The reliability runs (load, faults, SIGTERM on real processes; a few minutes): docs/reliability.md.
 test-slow: install
 	$(VENV)/bin/pytest -m slow
+
+# Every benchmark at scaled-down sizes: prints the figures and their ratios, asserts nothing (bench/).
+bench-quick: install
+	$(VENV)/bin/livetrust bench --quick --json .bench-quick.json
 
 lint: install
 	$(VENV)/bin/ruff check .
