@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -193,3 +194,18 @@ def acting_as(platform: str = "plat-a", role: str = "PLATFORM") -> Iterator[None
         yield
     finally:
         current_caller.reset(token)
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct ports free on 127.0.0.1 now (for servers that must listen on a known port)."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def free_port() -> int:
+    return free_ports(1)[0]

@@ -767,24 +767,16 @@ class _Ledger:
         return list(contributions(event, card=card))
 
     def write(self, session: Session) -> None:
+        def weights(keys: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:
+            return [
+                {"platform_id": p, "account_id": a, "reporter_id": r, "weight": self._weights[(p, a, r)]}
+                for p, a, r in sorted(keys)
+            ]
+
         if self._inserted:
-            _insert_rows(
-                session,
-                store.ReporterWeightRow.__table__,
-                [
-                    {"platform_id": p, "account_id": a, "reporter_id": r, "weight": self._weights[(p, a, r)]}
-                    for p, a, r in sorted(self._inserted)
-                ],
-            )
+            _insert_rows(session, store.ReporterWeightRow.__table__, weights(self._inserted))
         if self._updated:
-            _update_rows(
-                session,
-                store.ReporterWeightRow.__table__,
-                [
-                    {"platform_id": p, "account_id": a, "reporter_id": r, "weight": self._weights[(p, a, r)]}
-                    for p, a, r in sorted(self._updated)
-                ],
-            )
+            _update_rows(session, store.ReporterWeightRow.__table__, weights(self._updated))
         if self._standing:
             _update_rows(
                 session,

@@ -18,8 +18,7 @@ from livetrust.credit.v1 import credit_pb2 as pb
 from livetrust.credit.v1 import credit_pb2_grpc
 from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
 from livetrust.runtime import ServiceConfig
-from tests.conftest import migrated, running, signed_caller, wait_serving
-from tests.foundation.test_up import free_ports
+from tests.conftest import free_ports, migrated, running, signed_caller, wait_serving
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from tests.conftest import free_ports
+
 ALL_SERVICES = (
     "livetrust.identity.v1.IdentityService",
     "livetrust.blacklist.v1.BlacklistService",
@@ -22,16 +23,6 @@ ALL_SERVICES = (
     "livetrust.retention.v1.RetentionService",
     "livetrust.gateway.v1.ComplianceGateway",
 )
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 @pytest.fixture

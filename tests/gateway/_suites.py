@@ -21,8 +21,8 @@ from livetrust.gateway import build_gateway
 from livetrust.identity._crypto import Digester
 from livetrust.identity._registry import import_registry
 from livetrust.runtime import Database, ServiceConfig, create_server
-from tests.conftest import PG_ADMIN_URL, migrated, service_env, wait_serving
-from tests.gateway.conftest import Suite, free_port
+from tests.conftest import PG_ADMIN_URL, free_port, migrated, service_env, wait_serving
+from tests.gateway.conftest import Suite
 from tests.identity.test_identity_service import ADULT, ADULT_2, MINOR_17, UNDER_16
 
 PARTS: tuple[str, ...] = ("identity", "blacklist", "credit", "retention", "gateway")

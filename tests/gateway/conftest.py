@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import socket
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import grpc
 import pytest
 
 from livetrust import blacklist, credit, identity, retention
-from livetrust.clock import SystemClock
-from livetrust.gateway import build_gateway
-from livetrust.identity._crypto import Digester
-from livetrust.identity._registry import import_registry
-from livetrust.runtime import Database, LivetrustServer, ServiceConfig, create_server
-from tests.conftest import gateway_key, migrated, service_env, wait_serving
-from tests.identity.test_identity_service import ADULT, ADULT_2, MINOR_17, UNDER_16
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from livetrust.runtime import LivetrustServer, ServiceConfig, create_server
+from tests.conftest import gateway_key, wait_serving
 
 
 @dataclass
@@ -67,39 +53,10 @@ class Suite:
 
 @pytest.fixture
 async def suite(tmp_path: Path):
-    addresses = {name: f"127.0.0.1:{free_port()}" for name in ("identity", "blacklist", "credit", "retention")}
-    env = service_env(
-        tmp_path,
-        LIVETRUST_IDENTITY_ADDR=addresses["identity"],
-        LIVETRUST_BLACKLIST_ADDR=addresses["blacklist"],
-        LIVETRUST_CREDIT_ADDR=addresses["credit"],
-        LIVETRUST_RETENTION_ADDR=addresses["retention"],
-        LIVETRUST_RETENTION_STORAGE_ROOT=str(tmp_path / "content"),
-        LIVETRUST_OUTBOX_INTERVAL_SECONDS="0.1",
-        LIVETRUST_GATEWAY_CALL_TIMEOUT_SECONDS="2",
-    )
-    for part in ("identity", "blacklist", "credit", "retention", "gateway"):
-        env[f"LIVETRUST_{part.upper()}_DATABASE_URL"] = migrated(part, f"sqlite:///{tmp_path / part}.db")
-    registry = tmp_path / "registry.csv"
-    with registry.open("w", newline="") as handle:
-        csv.writer(handle).writerows([("name", "id_number"), ADULT, ADULT_2, MINOR_17, UNDER_16])
-    db = Database(env["LIVETRUST_IDENTITY_DATABASE_URL"], migrations_dir=identity.MIGRATIONS_DIR, pool_size=1)
-    import_registry(db, Digester.from_env(env), registry, today=date.today(), now=SystemClock().now())
-    db.close()
+    """Every part in this process on real sockets, each with its own SQLite database (``_suites`` has the
+    same on PostgreSQL for the sweeps)."""
+    from tests.gateway._suites import started_suite, suite_databases
 
-    gateway_env = dict(env, LIVETRUST_LISTEN_ADDR="127.0.0.1:0")
-    gateway_config = ServiceConfig.from_env("gateway", gateway_env)
-    gateway_server, port = create_server(gateway_config, build_gateway(gateway_config))
-    await gateway_server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        suite = Suite(env=env, gateway=f"127.0.0.1:{port}", channel=channel, addresses=addresses)
-        for name in ("identity", "blacklist", "credit", "retention"):
-            await suite.start(name)
-        await wait_serving(suite.gateway, "livetrust.blacklist.v1.BlacklistService", within=10)
-        await wait_serving(suite.gateway, "livetrust.identity.v1.IdentityService", within=10)
-        try:
-            yield suite
-        finally:
-            for name in list(suite.servers):
-                await suite.stop(name)
-            await gateway_server.stop(grace=0.5)
+    with suite_databases("sqlite", tmp_path) as urls:
+        async with started_suite(tmp_path, urls) as started:
+            yield started

@@ -18,8 +18,7 @@ from livetrust.common.v1 import common_pb2
 from livetrust.gateway import build_gateway
 from livetrust.identity.v1 import identity_pb2, identity_pb2_grpc
 from livetrust.runtime import ServiceConfig
-from tests.conftest import bearer, gateway_key, migrated, running, service_env, wait_serving
-from tests.gateway.conftest import free_port
+from tests.conftest import bearer, free_port, gateway_key, migrated, running, service_env, wait_serving
 
 
 def _write_pki(folder: Path) -> dict[str, str]:

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from livetrust.common.v1 import common_pb2
 from livetrust.identity.v1 import identity_pb2 as pb
 from livetrust.identity.v1 import identity_pb2_grpc
-from tests.conftest import SignedAsRequestPlatform
-from tests.foundation.test_up import free_ports
+from tests.conftest import SignedAsRequestPlatform, free_ports
 from tests.identity.test_identity_service import ADULT, ADULT_2, MINOR_17, UNDER_16, person
 
 SECRET_PEOPLE = (ADULT, ADULT_2, MINOR_17, UNDER_16)

@@ -11,7 +11,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import grpc
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.conftest import free_ports
+
 PARTS: tuple[str, ...] = ("identity", "blacklist", "credit", "retention", "gateway")
 BACKENDS: tuple[str, ...] = PARTS[:4]
 #: The readiness name of each part (the overall name "" is liveness).
@@ -37,16 +38,6 @@ READINESS: Mapping[str, str] = {
 }
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def make_persons(count: int, seed: int = 11) -> list[tuple[str, str]]:
