@@ -70,6 +70,9 @@ def page_size(violations: list[FieldViolation], field: str, requested: int) -> i
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
+_MAX_OFFSET = 2**62
+
+
 def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
 
@@ -80,7 +83,8 @@ def decode_page_token(token: str, *, field: str = "page_token") -> int:
         return 0
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
-        if isinstance(offset, int) and offset >= 0:
+        # Within what a database's OFFSET takes (a signed 64-bit integer on PostgreSQL); bool is an int too.
+        if isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset <= _MAX_OFFSET:
             return offset
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeError):
         pass
@@ -98,6 +102,9 @@ def decode_cursor(token: str, *, field: str = "page_token") -> tuple[datetime, s
         return None
     try:
         when, row_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return datetime.fromisoformat(when), str(row_id)
+        position = datetime.fromisoformat(when)
+        if position.tzinfo is None:  # this service only writes aware instants: a forged token
+            raise ValueError("naive instant")
+        return position, str(row_id)
     except (binascii.Error, ValueError, TypeError, UnicodeError):
         raise InvalidArgument([FieldViolation(field, "not a page token from this service", "PAGE_TOKEN")]) from None
