@@ -403,4 +403,8 @@ def resend(
                     if result.event_id in report.new_events:
                         report.new_twice.append(result.event_id)
                     report.new_events[result.event_id] = accounts[result.event_id]
+                elif result.outcome == credit_pb2.EVENT_OUTCOME_DUPLICATE and result.event_id not in report.new_events:
+                    # The failed call was committed before its answer was lost (a kill -9 between commit
+                    # and reply): the resend finds it recorded, once. It counts as accepted by that call.
+                    report.new_events[result.event_id] = accounts[result.event_id]
     return statuses
