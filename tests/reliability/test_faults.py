@@ -361,6 +361,5 @@ def test_sigterm_under_load_completes_in_flight_calls_refuses_new_ones_and_exits
         in_gateway_window = ended >= gateway_at - 0.5
         assert code in ("UNAVAILABLE", "CANCELLED"), (method, code, details)
         assert in_credit_window or in_gateway_window, (method, code, details)
-        if code == "CANCELLED":
-            stopped_at = credit_at if in_credit_window else gateway_at
-            assert stopped_at <= ended <= stopped_at + 2.0, (method, details, started, ended, stopped_at)
+        if code == "CANCELLED":  # right after one of the two SIGTERMs (the windows may overlap)
+            assert any(at <= ended <= at + 2.0 for at in (credit_at, gateway_at)), (method, details, started, ended)
