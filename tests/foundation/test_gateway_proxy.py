@@ -80,7 +80,7 @@ async def test_metadata_allow_list_and_deadline(echo_behind_gateway) -> None:
         assert seen["metadata"][CALLER_METADATA_KEY] != "forged"
         assert (await call(channel, "Caller", metadata=metadata)).startswith(b"plat-a/PLATFORM/")
         # The backend sees the caller's deadline, less the hop, never more.
-        assert 1.0 < seen["time_remaining"] <= 2.0
+        assert 1.0 < seen["time_remaining"] <= 2.05  # give or take timer rounding
         # No caller deadline: the gateway still caps the backend call.
         seen = json.loads(await call(channel, "Metadata", metadata=key))
         assert seen["time_remaining"] <= 5.1  # the 5 s cap, give or take timer rounding
