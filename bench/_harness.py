@@ -320,6 +320,8 @@ def service_env(scratch: Path, *, log_level: str = "INFO", **extra: str) -> dict
         "LIVETRUST_IDENTITY_ENCRYPTION_KEY": secrets.token_hex(32),
         "LIVETRUST_LOG_FORMAT": "json",
         "LIVETRUST_LOG_LEVEL": log_level,
+        # As deployed unless the run says otherwise (LIVETRUST_EVENT_LOOP=asyncio to compare loops).
+        "LIVETRUST_EVENT_LOOP": os.environ.get("LIVETRUST_EVENT_LOOP", "uvloop"),
     }
     env.update(extra)
     return env
@@ -553,7 +555,10 @@ def _server_main(part: str, env: dict[str, str], log_path: str, conn: Connection
         from livetrust.runtime import configure_logging
 
         configure_logging(part, env)
-        asyncio.run(_serve_until_told(part, env, conn, ready_within))
+        from livetrust.runtime import ServiceConfig, run_event_loop
+
+        event_loop = ServiceConfig.from_env(part, env).event_loop
+        run_event_loop(_serve_until_told(part, env, conn, ready_within), event_loop=event_loop)
     except Exception:
         with contextlib.suppress(OSError):
             conn.send(("error", traceback.format_exc()))
@@ -599,6 +604,10 @@ class LoadSpec:
     options: tuple[tuple[str, Any], ...] = ()
     distinct: bool = False
     """The requests must not repeat (each changes state): a result says so if some caller ran out."""
+    calls_per_second_per_caller: float | None = None
+    """Paced (open-loop) callers: each starts a call on a fixed schedule at this rate (callers staggered)
+    and a latency counts from the scheduled start, so a caller that falls behind is charged for the wait
+    (no coordinated omission). None: each caller calls again as soon as its last call ends."""
 
 
 @dataclass(slots=True)
@@ -697,6 +706,8 @@ class LoadGenerator:
                     "metadata": spec.metadata,
                     "timeout": spec.timeout,
                     "options": spec.options,
+                    "pace": spec.calls_per_second_per_caller,
+                    "stagger": (sum(shares[:i]), spec.concurrency),
                 }
             )
         for conn in conns:
@@ -797,11 +808,22 @@ async def _worker_job(job: dict[str, Any], conn: Connection) -> dict[str, Any]:
         window_end = window_start + job["duration"]
         cpu: dict[str, float] = {}
 
+        pace: float | None = job["pace"]
+        first_caller, all_callers = job["stagger"]
+        go = time.perf_counter()
+
         async def caller(first: int) -> None:
             nonlocal reused
             i, n = first, len(requests)
+            if pace:  # spread the callers' schedules over one interval
+                period = 1.0 / pace
+                scheduled = go + period * (first_caller + first) / all_callers
             while True:
-                started = time.perf_counter()
+                if pace:
+                    await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+                    started, scheduled = scheduled, scheduled + period
+                else:
+                    started = time.perf_counter()
                 if started >= window_end:
                     return
                 if i >= n:

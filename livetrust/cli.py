@@ -28,12 +28,13 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from livetrust.runtime import ServiceConfig, serve
+    from livetrust.runtime import ServiceConfig, run_event_loop, serve
 
     from ._parts import load_part
 
     part = load_part(args.part)
-    asyncio.run(serve(ServiceConfig.from_env(part.name), part.build))
+    config = ServiceConfig.from_env(part.name)
+    run_event_loop(serve(config, part.build), event_loop=config.event_loop)
     return 0
 
 

@@ -25,7 +25,15 @@ from ._convert import (
 from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url, serialize_writes
 from ._interceptors import Guard, guard_handler
 from ._outbox import Deliver, OutboxRelay, enqueue, outbox_table, pending_count
-from ._server import LivetrustServer, ServiceDefinition, create_server, database_service, serve, server_options
+from ._server import (
+    LivetrustServer,
+    ServiceDefinition,
+    create_server,
+    database_service,
+    run_event_loop,
+    serve,
+    server_options,
+)
 from ._status import status_for_error
 from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
 
@@ -69,6 +77,7 @@ __all__ = [
     "pending_count",
     "require_caller",
     "retry_service_config",
+    "run_event_loop",
     "serialize_writes",
     "serve",
     "server_options",

@@ -60,6 +60,10 @@ class ServiceConfig:
     db_pool_size: int = 8
     """``LIVETRUST_DB_POOL_SIZE``: database connections, and threads running database work."""
 
+    event_loop: str = "uvloop"
+    """``LIVETRUST_EVENT_LOOP``: ``uvloop`` (default where it is installed: each gRPC hop costs less on it)
+    or ``asyncio`` (the standard library's loop)."""
+
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The environment it was read from, for service-specific settings."""
 
@@ -81,5 +85,12 @@ class ServiceConfig:
             caller_secret=env_secret("LIVETRUST_CALLER_SECRET", env),
             previous_caller_secret=env_secret("LIVETRUST_CALLER_SECRET_PREVIOUS", env),
             db_pool_size=int(env.get("LIVETRUST_DB_POOL_SIZE", 8)),
+            event_loop=_event_loop(env.get("LIVETRUST_EVENT_LOOP", "uvloop")),
             env=env,
         )
+
+
+def _event_loop(value: str) -> str:
+    if value not in ("uvloop", "asyncio"):
+        raise ValueError(f"LIVETRUST_EVENT_LOOP must be uvloop or asyncio, not {value!r}")
+    return value
