@@ -4,7 +4,8 @@ imported, blacklist entries bulk-loaded, and one API key created in the gateway'
 
 (a) overhead: single-digest blacklist ``Lookup`` through the gateway against the same calls made directly to
     the blacklist (with the caller metadata the gateway would have signed), p50 at concurrency 1 and 32 in
-    the same run (target: gateway p50 <= 1.5x direct);
+    the same run (target: gateway p50 <= 1.5x direct); and through a bare pass-through proxy (a process that
+    forwards the bytes and does nothing else), the floor any Python gRPC hop costs;
 (b) ``CheckRegistration`` (VerifyIdentity, whose answer carries the eligibility decision, then a blacklist
     Lookup) for new accounts, 50 concurrent callers: p99 (target < 25 ms) and QPS, against the bare health check through
     the gateway at the same concurrency. Closed loop (each caller calls again at once) measures saturation;
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._harness import (
@@ -176,7 +177,7 @@ def _bearer(token: str) -> tuple[tuple[str, str], ...]:
 
 def _best(
     generator: LoadGenerator,
-    specs: dict[str, tuple[Callable[[int], LoadSpec], ServerProcess]],
+    specs: dict[str, tuple[Callable[[int], LoadSpec], ServerProcess | None]],
     rounds: int,
     suite: dict[str, ServerProcess] | None = None,
 ) -> tuple[dict[str, LoadResult], dict[str, dict[str, float]]]:
@@ -229,12 +230,14 @@ def overhead(
     probe_error = _probe(gateway.address, bearer, hits[0], rng.bytes(32).hex())
     generator = ctx.load_generator()
     results: list[Result] = []
+    bare = contextlib.ExitStack()
+    bare_address = bare.enter_context(_bare_proxy(blacklist.address))
     for concurrency in settings.concurrency:
-        ctx.log(f"gateway: Lookup through the gateway and directly, concurrency {concurrency}")
+        ctx.log(f"gateway: Lookup through the gateway, a bare proxy and directly, concurrency {concurrency}")
 
-        def spec(server: ServerProcess, metadata: tuple[tuple[str, str], ...], c: int = concurrency) -> Any:
+        def spec(address: str, metadata: tuple[tuple[str, str], ...], c: int = concurrency) -> Any:
             return lambda _round: LoadSpec(
-                server.address,
+                address,
                 LOOKUP,
                 lookups,
                 concurrency=c,
@@ -246,12 +249,13 @@ def overhead(
         best, _ = _best(
             generator,
             {
-                "direct": (spec(blacklist, direct_metadata), blacklist),
-                "gateway": (spec(gateway, bearer), gateway),
+                "direct": (spec(blacklist.address, direct_metadata), blacklist),
+                "gateway": (spec(gateway.address, bearer), gateway),
+                "bare": (spec(bare_address, direct_metadata), None),
             },
             settings.rounds,
         )
-        through, direct = best["gateway"], best["direct"]
+        through, direct, proxied = best["gateway"], best["direct"], best["bare"]
         results.append(
             Result(
                 BENCH,
@@ -268,7 +272,72 @@ def overhead(
                 error=probe_error or _failures(through, direct),
             )
         )
+        results.append(
+            Result(
+                BENCH,
+                f"Lookup through a bare proxy, p50 c={concurrency}",
+                proxied.p50_ms,
+                "ms",
+                size,
+                baseline=f"direct to the blacklist, p50 c={concurrency}",
+                baseline_value=direct.p50_ms,
+                detail=f"the cost of any Python gRPC hop: bytes forwarded, no auth, no interceptors; "
+                f"{proxied.qps:,.0f} calls/s, p99 {proxied.p99_ms:.2f} ms",
+                error=_failures(proxied),
+            )
+        )
+    bare.close()
     return results
+
+
+@contextlib.contextmanager
+def _bare_proxy(target: str) -> Iterator[str]:
+    """A process forwarding blacklist ``Lookup`` bytes to ``target`` and nothing else: a floor for the
+    gateway's hop (same grpc.aio and event loop, none of the gateway's work)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_bare_proxy_main, args=(target, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the bare proxy did not start")
+        yield f"127.0.0.1:{parent.recv()}"
+    finally:
+        parent.send("stop")
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+
+
+def _bare_proxy_main(target: str, conn: Any) -> None:
+    from livetrust.runtime import run_event_loop
+
+    run_event_loop(_serve_bare_proxy(target, conn))
+
+
+async def _serve_bare_proxy(target: str, conn: Any) -> None:
+    import grpc
+
+    from livetrust.runtime import CALLER_METADATA_KEY
+
+    async with grpc.aio.insecure_channel(target) as channel:
+        lookup = channel.unary_unary(LOOKUP)
+
+        async def forward(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+            metadata = [(k, v) for k, v in context.invocation_metadata() or () if k == CALLER_METADATA_KEY]
+            return await lookup(request, timeout=5, metadata=metadata)
+
+        service, _, method = LOOKUP.lstrip("/").partition("/")
+        handler = grpc.method_handlers_generic_handler(service, {method: grpc.unary_unary_rpc_method_handler(forward)})
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers((handler,))
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        conn.send(port)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await server.stop(1)
 
 
 # --- (b) CheckRegistration ------------------------------------------------------------------------------------
