@@ -12,14 +12,31 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opentelemetry import metrics
-from sqlalchemy import Row, and_, case, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from livetrust.clock import Clock
 from livetrust.errors import AlreadyExists, FieldViolation, NotFound, require
@@ -82,14 +99,56 @@ class PurgeReport:
     failed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class PurgeCandidate:
-    """One line of a purge plan (all of it read from the purge index)."""
+PurgeCandidate = tuple[str, str, int, int, int]
+"""One line of a purge plan, all of it read from the purge index: (id, content_class, size_bytes, and
+retain_until as whole seconds since the epoch and nanoseconds, the two fields of a protobuf Timestamp).
+A plain tuple: a plan streams millions of lines, and a datetime or a named tuple per line cost more than
+reading the line did."""
 
-    id: str
-    content_class: str
-    size_bytes: int
-    retain_until: datetime
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def _candidates(rows: Sequence[Sequence[Any]]) -> list[PurgeCandidate]:
+    """Plan lines from (id, content_class, size_bytes, retain_until) as the driver returns them: ``retain_until``
+    is naive UTC, a datetime (PostgreSQL) or SQLite's text ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if rows and isinstance(rows[0][3], str):
+        parse = datetime.fromisoformat
+        return [(i, c, s, ((t := parse(text)) - _EPOCH) // _SECOND, t.microsecond * 1000) for i, c, s, text in rows]
+    return [(i, c, s, (t - _EPOCH) // _SECOND, t.microsecond * 1000) for i, c, s, t in rows]
+
+
+def _retain_until(line: PurgeCandidate) -> datetime:
+    return _EPOCH_UTC + timedelta(seconds=line[3], microseconds=line[4] // 1000)
+
+
+def _plan_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The purge plan's first page, its next pages (after the keyset ``after_until``, ``after_id``) and its
+    totals, built once: a plan of a million artifacts is a thousand pages, each of them one execution of a
+    statement SQLAlchemy has already compiled and keyed. Every column read is in ix_artifacts_purge: pages
+    and totals never touch the table. What is due is what :meth:`RetentionService._claim` claims."""
+    a = store.ArtifactRow.__table__.c
+    due = (
+        a.platform_id == bindparam("platform_id"),
+        a.state == RETAINED,
+        a.active_holds == 0,
+        a.retain_until <= bindparam("as_of", type_=UtcDateTime),
+    )
+    # retain_until as the driver returns it (see _candidates).
+    lines = select(a.id, a.content_class, a.size_bytes, type_coerce(a.retain_until, NullType())).where(*due)
+    # A row-value comparison, which both databases seek to in the index (an OR of the two cases is not used
+    # as a lower bound by SQLite, which then rescans every earlier page).
+    after = tuple_(a.retain_until, a.id) > tuple_(bindparam("after_until", type_=UtcDateTime), bindparam("after_id"))
+    limit = bindparam("limit", type_=Integer)
+    return (
+        lines.order_by(a.retain_until, a.id).limit(limit),
+        lines.where(after).order_by(a.retain_until, a.id).limit(limit),
+        select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*due),
+    )
+
+
+_PLAN_FIRST_PAGE, _PLAN_NEXT_PAGE, _PLAN_TOTALS = _plan_statements()
 
 
 @dataclass(slots=True)
@@ -635,10 +694,6 @@ class RetentionService:
 
     # --- purge --------------------------------------------------------------------------------
 
-    def _purge_filter(self, platform_id: str, as_of: datetime) -> list[Any]:
-        a = store.ArtifactRow
-        return [a.platform_id == platform_id, a.state == RETAINED, a.active_holds == 0, a.retain_until <= as_of]
-
     async def plan_purge(
         self, *, platform_id: str, as_of: datetime | None, page_size_requested: int, page_token: str
     ) -> tuple[list[PurgeCandidate], str, int, int]:
@@ -648,24 +703,22 @@ class RetentionService:
         size = page_size(violations, "page_size", page_size_requested)
         require(violations)
         cursor = decode_cursor(page_token)
-        when = as_of or self._clock.now()
-        a = store.ArtifactRow
+        params: dict[str, Any] = {"platform_id": platform_id, "as_of": as_of or self._clock.now(), "limit": size + 1}
+        if cursor is not None:
+            params["after_until"], params["after_id"] = cursor
 
         def read(session: Session) -> tuple[list[PurgeCandidate], str, int, int]:
-            # Every column read is in ix_artifacts_purge: pages and totals never touch the table.
-            where = self._purge_filter(platform_id, when)
-            query = select(a.id, a.content_class, a.size_bytes, a.retain_until).where(*where)
-            if cursor is not None:
-                # A row-value comparison, which both databases seek to in the index (an OR of the two
-                # cases is not used as a lower bound by SQLite, which then rescans every earlier page).
-                query = query.where(tuple_(a.retain_until, a.id) > tuple_(literal(cursor[0], UtcDateTime), cursor[1]))
-            rows = [PurgeCandidate(*r) for r in session.execute(query.order_by(a.retain_until, a.id).limit(size + 1))]
+            connection = session.connection()
+            # The page straight from the DB-API cursor: no Row, no datetime per line (see _candidates).
+            result = connection.execute(_PLAN_FIRST_PAGE if cursor is None else _PLAN_NEXT_PAGE, params)
+            try:
+                rows = _candidates(result.cursor.fetchall())
+            finally:
+                result.close()
             total, total_bytes = 0, 0
             if cursor is None:  # the plan's totals come with its first page (a full count each page is O(N^2))
-                total, total_bytes = session.execute(
-                    select(func.count(), func.coalesce(func.sum(a.size_bytes), 0)).where(*where)
-                ).one()
-            token = encode_cursor(rows[size - 1].retain_until, rows[size - 1].id) if len(rows) > size else ""
+                total, total_bytes = connection.execute(_PLAN_TOTALS, params).one()
+            token = encode_cursor(_retain_until(rows[size - 1]), rows[size - 1][0]) if len(rows) > size else ""
             return rows[:size], token, int(total), int(total_bytes)
 
         return await self._db.read(read)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from livetrust.runtime import enum_from_proto, enum_to_proto, from_timestamp, set_timestamp
 
@@ -15,16 +14,6 @@ from .v1 import retention_pb2 as pb
 from .v1 import retention_pb2_grpc
 
 _CONTENT_CLASSES = {c.value: pb.ContentClass.Value(f"CONTENT_CLASS_{c.value}") for c in ContentClass}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    """An aware datetime as a Timestamp, in one constructor call (``FromDatetime`` and a copy cost three
-    times as much, which shows on a plan page of 1,000 lines)."""
-    micros = (value - _EPOCH) // _MICROSECOND
-    return timestamp_pb2.Timestamp(seconds=micros // 1_000_000, nanos=micros % 1_000_000 * 1000)
-
 
 __all__ = ["RetentionServicer"]
 
@@ -173,14 +162,13 @@ class RetentionServicer(retention_pb2_grpc.RetentionServiceServicer):
             page_token=request.page_token,
         )
         response = pb.PlanPurgeResponse(next_page_token=token, total_bytes=total_bytes, total_artifacts=total)
-        add = response.candidates.add  # a page is up to 1,000 lines: built without per-field lookups
-        for row in rows:
-            add(
-                artifact_id=row.id,
-                content_class=_CONTENT_CLASSES[row.content_class],
-                size_bytes=row.size_bytes,
-                retain_until=_timestamp(row.retain_until),
-            )
+        # A plan streams millions of lines: each is added in place and its Timestamp filled in place (half
+        # the cost of building a Timestamp and having add() copy it in).
+        add, classes = response.candidates.add, _CONTENT_CLASSES
+        for artifact_id, content_class, size, seconds, nanos in rows:
+            when = add(artifact_id=artifact_id, content_class=classes[content_class], size_bytes=size).retain_until
+            when.seconds = seconds
+            when.nanos = nanos
         return response
 
     async def ExecutePurge(

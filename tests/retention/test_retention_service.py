@@ -354,6 +354,63 @@ async def test_event_hold_restarts_the_clock(retention) -> None:
     assert plan.total_artifacts == 0
 
 
+async def test_plan_pages_are_exactly_what_the_purge_deletes(retention) -> None:
+    """Pages in (retain_until, id) order, ties split across pages, instants to the microsecond, totals on the
+    first page only; and the plan lists exactly the artifacts ExecutePurge then deletes."""
+    stub, clock = retention.stub, retention.clock
+    tied = ENDED - timedelta(days=3, microseconds=876_544)  # three artifacts due at the same instant
+    ends = [
+        ENDED - timedelta(days=9, microseconds=1),  # a fraction of .999999
+        tied,
+        tied,
+        tied,
+        ENDED - timedelta(days=2, seconds=7),  # a whole second
+        ENDED - timedelta(hours=1, microseconds=500),
+    ]
+    due = [
+        (await retention.register(f"p/{i}.log", cls=LOG, session=f"s-{i}", ended=end, size=100 + i), end, 100 + i)
+        for i, end in enumerate(ends)
+    ]
+    held = await retention.register("p/held.log", cls=LOG, session="s-held", ended=ends[0])
+    await stub.PlaceLegalHold(
+        pb.PlaceLegalHoldRequest(platform_id="plat-a", case_id="c-1", reason="court", session_id="s-held"),
+        metadata=retention.who(),
+    )
+    await retention.register("p/replay.mp4", ended=ends[0])  # kept for years yet
+    clock.advance(timedelta(days=61))
+    expected = sorted((end + timedelta(days=60), r.artifact_id, size) for r, end, size in due)
+
+    lines, firsts, token = [], [], ""
+    while True:
+        page = await stub.PlanPurge(
+            pb.PlanPurgeRequest(platform_id="plat-a", page_size=2, page_token=token), metadata=retention.who()
+        )
+        firsts.append((page.total_artifacts, page.total_bytes))
+        lines += [
+            (c.retain_until.ToDatetime(tzinfo=UTC), c.artifact_id, c.size_bytes, c.content_class)
+            for c in page.candidates
+        ]
+        token = page.next_page_token
+        if not token:
+            break
+    assert lines == [(until, artifact, size, LOG) for until, artifact, size in expected]
+    assert firsts == [(len(due), sum(size for _, _, size in due)), (0, 0), (0, 0)]
+    assert held.artifact_id not in {artifact for _, artifact, _, _ in lines}
+
+    before = await stub.PlanPurge(
+        pb.PlanPurgeRequest(platform_id="plat-a", as_of=ts(expected[1][0] - timedelta(microseconds=1))),
+        metadata=retention.who(),
+    )
+    assert [c.artifact_id for c in before.candidates] == [expected[0][1]] and before.total_artifacts == 1
+
+    done = await stub.ExecutePurge(pb.ExecutePurgeRequest(platform_id="plat-a"), metadata=retention.who())
+    assert (done.purged, done.bytes_freed) == (len(due), sum(size for _, _, size in due))
+    tombstones = (
+        await stub.ListTombstones(pb.ListTombstonesRequest(platform_id="plat-a"), metadata=retention.who())
+    ).tombstones
+    assert {t.artifact_id for t in tombstones} == {artifact for _, artifact, _, _ in lines}
+
+
 async def test_a_crash_mid_purge_resumes_without_double_deletes_or_missing_tombstones(retention) -> None:
     from livetrust.retention import build_retention_service
     from livetrust.runtime import Database
