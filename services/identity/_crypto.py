@@ -90,7 +90,8 @@ class Digester:
         return cls(key)
 
     def _hmac(self, *parts: str) -> str:
-        return hmac.new(self.consortium_key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: OpenSSL's one-shot HMAC, without building an HMAC object per call.
+        return hmac.digest(self.consortium_key, "\x00".join(parts).encode(), "sha256").hex()
 
     def subject_digest(self, normalized_id_number: str) -> str:
         """The digest of a normalized resident ID number or USCC (what the blacklist sees)."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ProviderOutcome", "ProviderResult", "VerificationProvider"]
+from sqlalchemy import Connection
+
+__all__ = ["InlineAnswer", "InlineProvider", "ProviderOutcome", "ProviderResult", "VerificationProvider"]
 
 
 class ProviderOutcome(enum.Enum):
@@ -44,6 +46,21 @@ class VerificationProvider(Protocol):
 
     async def poll(self, reference: str) -> ProviderResult:
         """The current answer for a check submitted earlier."""
+        ...
+
+
+#: A provider's answer computed from a connection to the service's own database, without I/O of its own.
+InlineAnswer = Callable[[Connection, str, str], ProviderResult]
+
+
+@runtime_checkable
+class InlineProvider(Protocol):
+    """A provider whose answer is only a read of the database the service itself uses (the local
+    registry): the service may ask it inside a read it makes anyway, instead of in a unit of its own."""
+
+    def inline_answer(self, db: Any) -> InlineAnswer | None:
+        """``answer(connection, name, id_number)`` for a connection to ``db``, or None if this provider
+        does not read ``db`` (then the service calls :meth:`VerificationProvider.submit`)."""
         ...
 
 

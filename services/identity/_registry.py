@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from livetrust.runtime import Database
@@ -15,7 +16,7 @@ from livetrust.runtime import Database
 from . import _storage as store
 from ._crypto import Digester
 from ._idnumbers import IdType, validate_id_number
-from ._providers import ProviderOutcome, ProviderResult
+from ._providers import InlineAnswer, ProviderOutcome, ProviderResult
 
 __all__ = ["ImportReport", "LocalRegistryProvider", "import_registry"]
 
@@ -30,16 +31,27 @@ class LocalRegistryProvider:
         self._digester = digester
 
     async def submit(self, *, name: str, id_number: str) -> ProviderResult:
+        return await self._db.read(lambda s: self._answer(s.connection(), name, id_number))
+
+    def inline_answer(self, db: object) -> InlineAnswer | None:
+        """The registry is a table of ``db`` when the service shares this provider's database."""
+        return self._answer if db is self._db else None
+
+    def _answer(self, conn: Connection, name: str, id_number: str) -> ProviderResult:
         subject, name_digest = self._digester.subject_digest(id_number), self._digester.name_digest(name)
-        known = await self._db.read(lambda s: store.registry_has(s, subject_digest=subject, name_digest=name_digest))
+        known = store.registry_has(conn, subject_digest=subject, name_digest=name_digest)
         if known:
-            return ProviderResult(ProviderOutcome.MATCH)
-        reason = "PROVIDER_UNKNOWN_PERSON" if known is None else "PROVIDER_NAME_MISMATCH"
-        return ProviderResult(ProviderOutcome.NO_MATCH, reasons=("PROVIDER_NO_MATCH", reason))
+            return _MATCH
+        return _UNKNOWN if known is None else _MISMATCH
 
     async def poll(self, reference: str) -> ProviderResult:
         # The registry answers at once, so nothing is ever pending with it.
         return ProviderResult(ProviderOutcome.NO_MATCH, reference, ("PROVIDER_UNKNOWN_REFERENCE",))
+
+
+_MATCH = ProviderResult(ProviderOutcome.MATCH)
+_UNKNOWN = ProviderResult(ProviderOutcome.NO_MATCH, reasons=("PROVIDER_NO_MATCH", "PROVIDER_UNKNOWN_PERSON"))
+_MISMATCH = ProviderResult(ProviderOutcome.NO_MATCH, reasons=("PROVIDER_NO_MATCH", "PROVIDER_NAME_MISMATCH"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opentelemetry import metrics
@@ -44,7 +45,7 @@ from ._eligibility import (
     decide_eligibility,
 )
 from ._idnumbers import IdNumberCheck, IdType, mask_id_number, validate_id_number
-from ._providers import ProviderOutcome, ProviderResult, VerificationProvider
+from ._providers import InlineProvider, ProviderOutcome, ProviderResult, VerificationProvider
 
 __all__ = [
     "BroadcastCheckView",
@@ -192,7 +193,7 @@ def _consent_facts(row: store.ConsentRow) -> ConsentFacts:
     return ConsentFacts(ConsentStatus(row.status), row.expires_at, row.updated_at)
 
 
-def _verification_facts(row: store.VerificationRow) -> VerificationFacts:
+def _verification_facts(row: store.VerificationRecord) -> VerificationFacts:
     return VerificationFacts(VerificationStatus(row.status), IdType(row.id_type), row.birth_date, row.reverify_by)
 
 
@@ -242,6 +243,47 @@ _DEFAULT_REASONS = {
 }
 
 
+_PENDING = VerificationStatus.PENDING.value
+_VERIFIED = VerificationStatus.VERIFIED.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """What VerifyIdentity's read found: the person's verification for the account, if any, and either
+    the finished answer (``view``), a pending check to poll, or the inline provider's answer."""
+
+    row: store.VerificationRecord | None
+    view: VerificationView | None = None
+    pending: bool = False
+    answer: ProviderResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NewVerification:
+    """A verification as just inserted (the columns of its row, attribute by attribute)."""
+
+    id: str
+    platform_id: str
+    account_id: str
+    person_digest: str
+    role: str
+    id_type: str
+    subject_digest: str
+    key_id: str
+    name_ciphertext: bytes
+    id_number_ciphertext: bytes
+    masked_id_number: str
+    birth_date: date | None
+    status: str
+    reasons: list[str]
+    provider: str
+    provider_reference: str
+    verified_at: datetime | None
+    reverify_by: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class _Person:
     name: str
@@ -269,6 +311,8 @@ class IdentityService:
         self._provider = provider
         self._clock = clock
         self._settings = settings
+        # The local registry lives in this same database: VerifyIdentity asks it within its own read.
+        self._inline_provider = provider.inline_answer(db) if isinstance(provider, InlineProvider) else None
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -312,16 +356,22 @@ class IdentityService:
     # --- verification -------------------------------------------------------------------------
 
     def _view(
-        self, session: Session, row: store.VerificationRow, now: datetime, *, new: bool = False
+        self, session: Session, row: store.VerificationRecord, now: datetime, *, new: bool = False
     ) -> VerificationView:
         # A verification created in this transaction has no consent referring to it yet.
-        consents = () if new else store.list_consents(session, platform_id=row.platform_id, account_id=row.account_id)
-        tz = self._settings.timezone_for(row.platform_id)
+        consents = () if new else store.consent_facts_of(session.connection(), row)
+        return self._verification_view(row, consents, now)
+
+    def _verification_view(
+        self, row: store.VerificationRecord, consents: Iterable[Any], now: datetime
+    ) -> VerificationView:
+        """The view of ``row`` with its eligibility at ``now``; ``consents`` are the (status, expires_at,
+        updated_at) of the consents given for this verification's minor."""
         decision = decide_eligibility(
             _verification_facts(row),
-            [_consent_facts(c) for c in consents if c.minor_verification_id == row.id],
+            [ConsentFacts(ConsentStatus(c.status), c.expires_at, c.updated_at) for c in consents],
             as_of=now,
-            tz=tz,
+            tz=self._settings.timezone_for(row.platform_id),
         )
         return VerificationView(
             verification_id=row.id,
@@ -344,17 +394,25 @@ class IdentityService:
             updated_at=row.updated_at,
         )
 
-    def _apply_result(self, row: store.VerificationRow, result: ProviderResult, now: datetime) -> None:
+    def _result_values(self, result: ProviderResult, now: datetime) -> dict[str, Any]:
+        """The columns a provider's answer sets on a verification."""
         status = _STATUS_BY_OUTCOME[result.outcome]
         _verifications.add(1, {"status": status.value, "provider": self._provider.name})
-        row.status = status.value
-        row.reasons = list(result.reasons or _DEFAULT_REASONS[result.outcome])
-        row.provider = self._provider.name
-        row.provider_reference = result.reference
-        row.updated_at = now
+        values: dict[str, Any] = {
+            "status": status.value,
+            "reasons": list(result.reasons or _DEFAULT_REASONS[result.outcome]),
+            "provider": self._provider.name,
+            "provider_reference": result.reference,
+            "updated_at": now,
+        }
         if status is VerificationStatus.VERIFIED:
-            row.verified_at = now
-            row.reverify_by = add_months(now, self._settings.reverify_months)
+            values["verified_at"] = now
+            values["reverify_by"] = add_months(now, self._settings.reverify_months)
+        return values
+
+    def _apply_result(self, row: store.VerificationRow, result: ProviderResult, now: datetime) -> None:
+        for column, value in self._result_values(result, now).items():
+            setattr(row, column, value)
 
     async def verify_identity(
         self,
@@ -382,63 +440,74 @@ class IdentityService:
         )
         require(violations)
         assert person is not None and role is not None
-
-        def current(session: Session) -> store.VerificationRow | None:
-            return store.find_verification(
-                session, platform_id=platform_id, account_id=account_id, person_digest=person.person_digest
-            )
-
+        key = {"platform_id": platform_id, "account_id": account_id, "person_digest": person.person_digest}
         now = self._clock.now()
-        existing = await self._db.read(current)
-        if existing is not None and not reverify:
-            fresh = existing.status == VerificationStatus.VERIFIED.value and (
-                existing.reverify_by is None or now < existing.reverify_by
-            )
-            if fresh or existing.status == VerificationStatus.PENDING.value:
-                if existing.status == VerificationStatus.PENDING.value:
-                    return await self._poll(existing.id, platform_id)
-                return await self._db.read(lambda s: self._view(s, existing, now))
+        inline = self._inline_provider
 
-        # The provider is asked outside any transaction: it may take seconds.
-        result = await self._provider.submit(name=person.name, id_number=person.normalized)
+        def look(session: Session) -> _Lookup:
+            # One read-only unit: the person's verification for this account, and, when it stands as it
+            # is (an idempotent repeat), the consents its view needs; else the provider's answer when
+            # that is only a read of this same database. Nothing here takes SQLite's write lock.
+            conn = session.connection()
+            row = store.verification_of_person(conn, **key)
+            if row is not None and not reverify:
+                if row.status == _PENDING:
+                    return _Lookup(row, pending=True)
+                if row.status == _VERIFIED and (row.reverify_by is None or now < row.reverify_by):
+                    return _Lookup(row, view=self._verification_view(row, store.consent_facts_of(conn, row), now))
+            answer = inline(conn, person.name, person.normalized) if inline is not None else None
+            return _Lookup(row, answer=answer)
+
+        found = await self._db.read(look)
+        if found.view is not None:
+            return found.view
+        if found.pending:
+            assert found.row is not None
+            return await self._poll(found.row.id, platform_id)
+
+        result = found.answer
+        if result is None:  # the provider is asked outside any transaction: it may take seconds
+            result = await self._provider.submit(name=person.name, id_number=person.normalized)
         now = self._clock.now()
+        values = self._result_values(result, now)
+        fresh: dict[str, Any] | None = None
+        if found.row is None:
+            # Encrypted before the write transaction starts, so that it holds the write lock briefly.
+            row_id = store.new_id()
+            key_id, name_ct = self._keyring.encrypt(person.name, aad=_aad("verifications", "name", row_id))
+            _, number_ct = self._keyring.encrypt(person.normalized, aad=_aad("verifications", "id_number", row_id))
+            fresh = {
+                "id": row_id,
+                **key,
+                "role": role.value,
+                "id_type": person.id_type.value,
+                "subject_digest": person.subject_digest,
+                "key_id": key_id,
+                "name_ciphertext": name_ct,
+                "id_number_ciphertext": number_ct,
+                "masked_id_number": mask_id_number(person.normalized),
+                "birth_date": person.check.birth_date,
+                "verified_at": None,
+                "reverify_by": None,
+                "created_at": now,
+                **values,
+            }
 
-        def save(session: Session) -> VerificationView:
-            row = current(session)
-            new = row is None
-            if row is None:
-                row_id = store.new_id()
-                key_id, name_ct = self._keyring.encrypt(person.name, aad=_aad("verifications", "name", row_id))
-                _, number_ct = self._keyring.encrypt(person.normalized, aad=_aad("verifications", "id_number", row_id))
-                row = store.VerificationRow(
-                    id=row_id,
-                    platform_id=platform_id,
-                    account_id=account_id,
-                    role=role.value,
-                    id_type=person.id_type.value,
-                    subject_digest=person.subject_digest,
-                    person_digest=person.person_digest,
-                    key_id=key_id,
-                    name_ciphertext=name_ct,
-                    id_number_ciphertext=number_ct,
-                    masked_id_number=mask_id_number(person.normalized),
-                    birth_date=person.check.birth_date,
-                    reasons=[],
-                    created_at=now,
-                )
-                session.add(row)
-            row.role = role.value
-            self._apply_result(row, result, now)
-            session.flush()
-            return self._view(session, row, now, new=new)
+        def save(session: Session) -> VerificationView | None:
+            conn = session.connection()
+            if fresh is not None and store.insert_verification(conn, fresh):
+                return None  # built outside the transaction: a new verification has no consents yet
+            # The person has a verification for this account (found before, or inserted meanwhile by a
+            # concurrent identical request): it takes this answer.
+            row = store.update_verification(conn, **key, values={"role": role.value, **values})
+            assert row is not None  # verifications are never deleted
+            return self._verification_view(row, store.consent_facts_of(conn, row), now)
 
-        try:
-            return await self._db.run(save)
-        except IntegrityError:
-            # A concurrent identical request inserted first: answer with its row.
-            row = await self._db.read(current)
-            assert row is not None
-            return await self._db.read(lambda s: self._view(s, row, self._clock.now()))
+        view = await self._db.run(save)
+        if view is None:
+            assert fresh is not None
+            view = self._verification_view(_NewVerification(**fresh), (), now)
+        return view
 
     async def _poll(self, verification_id: str, platform_id: str) -> VerificationView:
         row = await self._db.read(
@@ -482,13 +551,13 @@ class IdentityService:
         tz = self._settings.timezone_for(platform_id)
 
         def decide(session: Session) -> EligibilityView:
-            row = store.latest_verification(session, platform_id=platform_id, account_id=account_id)
+            conn = session.connection()
+            row = store.latest_verification_record(conn, platform_id=platform_id, account_id=account_id)
             if row is None:
                 return EligibilityView(decide_eligibility(None, [], as_of=when, tz=tz), "", "", None)
             consents = [
-                _consent_facts(c)
-                for c in store.list_consents(session, platform_id=platform_id, account_id=account_id)
-                if c.minor_verification_id == row.id
+                ConsentFacts(ConsentStatus(c.status), c.expires_at, c.updated_at)
+                for c in store.consent_facts_of(conn, row)
             ]
             decision = decide_eligibility(_verification_facts(row), consents, as_of=when, tz=tz)
             return EligibilityView(decision, row.id, row.subject_digest, row.reverify_by)
