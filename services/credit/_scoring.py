@@ -46,6 +46,7 @@ __all__ = [
     "Replay",
     "Review",
     "ScoreResult",
+    "ScoreSummary",
     "Scorecard",
     "Severity",
     "complaint_weight",
@@ -54,6 +55,7 @@ __all__ = [
     "replay",
     "replay_detailed",
     "score",
+    "score_summary",
 ]
 
 SCORE_MIN = 0
@@ -277,6 +279,8 @@ class Aggregates(Mapping[str, DecayedSum]):
     per event and never rescanned."""
 
     sums: Mapping[str, DecayedSum] = field(default_factory=dict)
+    _json: str = field(default="", init=False, repr=False, compare=False)
+    """:meth:`to_json`, computed once."""
 
     def __post_init__(self) -> None:
         # Sorted so that equal aggregates serialise (and hash) identically whatever the order of arrival.
@@ -311,6 +315,15 @@ class Aggregates(Mapping[str, DecayedSum]):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form with ISO timestamps; keys sorted."""
         return {"sums": {k: {"value": s.value, "ref": s.ref_iso()} for k, s in self.sums.items()}}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as canonical JSON (sorted keys, no spaces, ASCII only): what :func:`hash_inputs`
+        hashes, and a form to store (memoised)."""
+        text = self._json
+        if not text:
+            text = _canonical_sums(self) or _CANONICAL_JSON.encode(self.to_dict())
+            object.__setattr__(self, "_json", text)
+        return text
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Aggregates:
@@ -428,6 +441,24 @@ _DEFAULT_HINTS: dict[str, str] = {
 
 def _frozen_map(value: Mapping[Any, Any]) -> Mapping[Any, Any]:
     return MappingProxyType(dict(value))
+
+
+@dataclass(frozen=True, slots=True)
+class _ScorePlan:
+    """A scorecard's values as :func:`score` reads them (see :meth:`Scorecard.score_plan`)."""
+
+    reviews_cap: float
+    reviews_half_life: float | None
+    """Of both review sums (``reviews.weight`` and ``reviews.stars``): they never decay."""
+    prior_stars: float
+    """``review_prior_mean * review_prior_weight``."""
+    complaints_cap: float
+    complaints_half_life: float | None
+    severity_rows: tuple[tuple[float, tuple[tuple[str, str, float, float | None], ...]], ...]
+    """:meth:`Scorecard.severity_rows` with each key's half-life."""
+    severity_codes_and_keys: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    """Of each of :attr:`severity_rows`: its reason codes, and its aggregate keys."""
+    finite_points: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,9 +594,36 @@ class Scorecard:
             )
         return rows  # type: ignore[no-any-return]
 
+    def score_plan(self) -> _ScorePlan:
+        """What :func:`score` reads of this scorecard for every account, looked up once (memoised)."""
+        memo = ("score_plan", "")
+        plan = self._memo.get(memo)
+        if plan is None:
+            rows = tuple(
+                (cap, tuple((code, key, points, self.half_life_for(key)) for code, key, points in severities))
+                for cap, severities in self.severity_rows()
+            )
+            plan = self._memo[memo] = _ScorePlan(
+                reviews_cap=self.caps[Indicator.REVIEWS],
+                reviews_half_life=self.half_life_for(_REVIEWS_WEIGHT),
+                prior_stars=self.review_prior_mean * self.review_prior_weight,
+                complaints_cap=self.caps[Indicator.COMPLAINTS],
+                complaints_half_life=self.half_life_for(_COMPLAINTS_VERIFIED),
+                severity_rows=rows,
+                severity_codes_and_keys=tuple(
+                    (tuple(code for code, _, _, _ in severities), tuple(key for _, key, _, _ in severities))
+                    for _, severities in rows
+                ),
+                finite_points=all(math.isfinite(points) for _, severities in rows for _, _, points, _ in severities),
+            )
+        return plan  # type: ignore[no-any-return]
+
     def band_for(self, value: int) -> str:
         """The best band whose threshold ``value`` reaches (the last band when none does)."""
-        bands = list(self.band_thresholds.items())
+        memo = ("bands", "")
+        bands = self._memo.get(memo)
+        if bands is None:
+            bands = self._memo[memo] = tuple(self.band_thresholds.items())
         for band, threshold in bands:
             if value >= threshold:
                 return band
@@ -1025,47 +1083,49 @@ class ScoreResult:
 
 
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+_json_string = json.encoder.encode_basestring_ascii  # what _CANONICAL_JSON writes a string as
 
 
 def hash_inputs(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> str:
-    """SHA-256 hex of the canonical JSON of (model version, aggregates, as_of): what a stored score came from."""
-    payload = [card.version, aggregates.to_dict(), _utc(as_of, "as_of").isoformat()]
-    canonical = _CANONICAL_JSON.encode(payload)
+    """SHA-256 hex of the canonical JSON of (model version, aggregates, as_of): what a stored score came from.
+
+    The canonical JSON is ``[version, aggregates.to_dict(), as_of ISO]`` encoded by :data:`_CANONICAL_JSON`
+    (sorted keys, no spaces, ASCII only); it is put together from the parts' encodings, the same text."""
+    version = card.version
+    head = _json_string(version) if version.__class__ is str else _CANONICAL_JSON.encode(version)
+    canonical = f"[{head},{aggregates.to_json()},{_json_string(_utc(as_of, 'as_of').isoformat())}]"
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _canonical_sums(aggregates: Aggregates) -> str | None:
+    """``aggregates.to_dict()`` as :data:`_CANONICAL_JSON` encodes it, written directly; None when a sum is
+    not a finite float or a key not a string (left to the encoder: its own number format, or its error).
+    The sums are sorted by key already (:class:`Aggregates`), and "ref" sorts before "value"."""
+    items = []
+    for key, entry in aggregates.sums.items():
+        value = entry.value
+        if value.__class__ is not float or key.__class__ is not str or not math.isfinite(value):
+            return None
+        items.append(f'{_json_string(key)}:{{"ref":{_json_string(entry.ref_iso())},"value":{float.__repr__(value)}}}')
+    return '{"sums":{' + ",".join(items) + "}}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreSummary:
+    """What an account's row keeps of a :class:`ScoreResult`: the same numbers, without the explanation."""
+
+    score: int
+    band: str
+    label: str
+    model_version: str
+    inputs_hash: str
 
 
 def score(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> ScoreResult:
     """The account's credit at ``as_of``; O(number of keys), whatever the number of events behind them."""
     as_of = _utc(as_of, "as_of")
-
-    def read(key: str) -> float:
-        # Negative sums can only be float noise from overturns; a negative complaint must never add points.
-        return max(0.0, aggregates.value(key, as_of, card.half_life_for(key)))
-
-    parts: dict[str, float] = {}
-
-    # Reviews: a smoothed average, so three 5-star reviews do not make a new account excellent.
-    review_weight = read(_REVIEWS_WEIGHT)
-    average = (read(_REVIEWS_STARS) + card.review_prior_mean * card.review_prior_weight) / (
-        review_weight + card.review_prior_weight
-    )
-    share = min(1.0, max(0.0, (average - STARS_MIN) / (STARS_MAX - STARS_MIN)))
-    parts["REVIEWS_POSITIVE"] = min(card.caps[Indicator.REVIEWS], card.max_review_points * share)
-
-    # Complaints: a smoothed rate of the account's volume, so two complaints do not sink a small account.
-    verified, unverified = read(_COMPLAINTS_VERIFIED), read(_COMPLAINTS_UNVERIFIED)
-    rate = (verified + unverified) / (review_weight + card.complaint_rate_prior)
-    complaints = min(card.caps[Indicator.COMPLAINTS], card.complaint_rate_points * rate)
-    parts.update(_share_out(-complaints, {"COMPLAINTS_VERIFIED": verified, "COMPLAINTS_UNVERIFIED": unverified}))
-
-    for cap, rows in card.severity_rows():
-        raw = {code: read(key) * points for code, key, points in rows}
-        parts.update(_share_out(-min(cap, sum(raw.values())), raw))
-
-    total = float(card.base_score)
-    for value in parts.values():
-        total += value
-    final = round(min(float(SCORE_MAX), max(float(SCORE_MIN), total)))
+    parts = _points(aggregates, card, as_of)
+    final = _total(parts, card)
     band = card.band_for(final)
     reasons = [Reason(code, round(value), card.hint_for(code)) for code, value in parts.items() if round(value) != 0]
     reasons.sort(key=lambda r: (-abs(r.points), r.code))
@@ -1078,6 +1138,67 @@ def score(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> ScoreR
         model_version=card.version,
         inputs_hash=hash_inputs(aggregates, card, as_of=as_of),
     )
+
+
+def score_summary(aggregates: Aggregates, card: Scorecard, *, as_of: datetime) -> ScoreSummary:
+    """:func:`score` without reasons and entitlements (what storing a score needs; the same numbers)."""
+    as_of = _utc(as_of, "as_of")
+    final = _total(_points(aggregates, card, as_of), card)
+    band = card.band_for(final)
+    return ScoreSummary(
+        final, band, card.band_labels.get(band, ""), card.version, hash_inputs(aggregates, card, as_of=as_of)
+    )
+
+
+def _points(aggregates: Aggregates, card: Scorecard, as_of: datetime) -> dict[str, float]:
+    """Each reason code's points at ``as_of`` (in UTC), in the order :func:`_total` adds them up."""
+    sums = aggregates.sums
+    plan = card.score_plan()
+
+    def read(key: str, half_life: float | None) -> float:
+        # Negative sums can only be float noise from overturns; a negative complaint must never add points.
+        entry = sums.get(key)
+        return 0.0 if entry is None else max(0.0, entry.at(as_of, half_life))
+
+    parts: dict[str, float] = {}
+
+    # Reviews: a smoothed average, so three 5-star reviews do not make a new account excellent.
+    review_weight = read(_REVIEWS_WEIGHT, plan.reviews_half_life)
+    average = (read(_REVIEWS_STARS, plan.reviews_half_life) + plan.prior_stars) / (
+        review_weight + card.review_prior_weight
+    )
+    share = min(1.0, max(0.0, (average - STARS_MIN) / (STARS_MAX - STARS_MIN)))
+    parts["REVIEWS_POSITIVE"] = min(plan.reviews_cap, card.max_review_points * share)
+
+    # Complaints: a smoothed rate of the account's volume, so two complaints do not sink a small account.
+    volume = review_weight + card.complaint_rate_prior
+    if _COMPLAINTS_VERIFIED in sums or _COMPLAINTS_UNVERIFIED in sums or volume == 0:
+        verified = read(_COMPLAINTS_VERIFIED, plan.complaints_half_life)
+        unverified = read(_COMPLAINTS_UNVERIFIED, plan.complaints_half_life)
+        rate = (verified + unverified) / volume
+        complaints = min(plan.complaints_cap, card.complaint_rate_points * rate)
+        parts.update(_share_out(-complaints, {"COMPLAINTS_VERIFIED": verified, "COMPLAINTS_UNVERIFIED": unverified}))
+    else:  # what the above gives without either sum (nothing to share out)
+        parts["COMPLAINTS_VERIFIED"] = parts["COMPLAINTS_UNVERIFIED"] = 0.0
+
+    for (cap, rows), (codes, keys) in zip(plan.severity_rows, plan.severity_codes_and_keys, strict=True):
+        if plan.finite_points and sums.keys().isdisjoint(keys):
+            parts.update(dict.fromkeys(codes, 0.0))  # what the below gives without any of these sums
+            continue
+        raw = {code: read(key, half_life) * points for code, key, points, half_life in rows}
+        parts.update(_share_out(-min(cap, sum(raw.values())), raw))
+    return parts
+
+
+def _total(parts: Mapping[str, float], card: Scorecard) -> int:
+    """The score the points add up to, on top of the base score and within the scale."""
+    total = float(card.base_score)
+    for value in parts.values():
+        total += value
+    if not math.isfinite(total):
+        for value in parts.values():
+            round(value)  # a part :func:`score` cannot explain fails here too, as it does there
+    return round(min(float(SCORE_MAX), max(float(SCORE_MIN), total)))
 
 
 def _share_out(total: float, weights: Mapping[str, float]) -> dict[str, float]:

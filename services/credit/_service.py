@@ -40,10 +40,12 @@ from ._scoring import (
     PlatformOutcome,
     Scorecard,
     ScoreResult,
+    ScoreSummary,
     complaint_weight,
     contributions,
     replay_detailed,
     score,
+    score_summary,
 )
 from ._tiering import RoomMetrics, Tier, TierPolicy, tier_for
 
@@ -107,6 +109,36 @@ def _contribution_dicts(items: Sequence[Contribution]) -> list[dict[str, Any]]:
             at, iso = c.at, c.at.isoformat()
         out.append({"key": c.key, "amount": c.amount, "at": iso, "half_life_days": c.half_life_days})
     return out
+
+
+def _contributions_json(items: Sequence[Contribution]) -> _Json:
+    """``json.dumps(_contribution_dicts(items))``, the same text, written directly (an event's contributions
+    are most of what a batch encodes); through the encoder when a number is not a float."""
+    out: list[str] = []
+    at, iso = None, ""
+    for c in items:
+        amount, half_life = c.amount, c.half_life_days
+        if amount.__class__ is not float or not (half_life is None or half_life.__class__ is float):
+            return _Json(json.dumps(_contribution_dicts(items)))
+        if c.at is not at:
+            at, iso = c.at, _json_string(c.at.isoformat())
+        days = "null" if half_life is None else float.__repr__(half_life)
+        key = _json_string(c.key)
+        out.append(f'{{"key": {key}, "amount": {float.__repr__(amount)}, "at": {iso}, "half_life_days": {days}}}')
+    return _Json("[" + ", ".join(out) + "]")
+
+
+class _Json:
+    """A JSON column's value already encoded: :func:`_insert_rows` and :func:`_update_rows` store the text
+    as it is (encoding it again would make it a JSON string)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+_json_string = json.encoder.encode_basestring_ascii  # a string as json.dumps writes it (ensure_ascii)
 
 
 def _contributions_from(items: Sequence[dict[str, Any]]) -> list[Contribution]:
@@ -206,7 +238,11 @@ class CreditService:
         fresh = [(i, item) for i, item in accepted if i not in outcomes]
         if not fresh:
             return outcomes
-        accounts = self._lock_accounts(session, card, sorted({(e.platform_id, e.account_id) for _, e in fresh}), now)
+        # Each event's row, and what it adds unless the accounts' bookkeeping decides (complaints and
+        # outcomes: the ledger, read under the locks), made before waiting for the accounts' locks.
+        prepared = {i: _prepare(item, card, now) for i, item in fresh}
+        keys = sorted({(e.platform_id, e.account_id) for _, e in fresh})
+        accounts = self._lock_accounts(session, card, keys, now, create=False)
         if postgres:
             # A copy of some event committed while this transaction waited for its accounts' locks.
             late = _existing_events(session, [(item.platform_id, item.event_id) for _, item in fresh])
@@ -214,41 +250,28 @@ class CreditService:
                 outcomes.update({i: "DUPLICATE" for i, item in fresh if (item.platform_id, item.event_id) in late})
                 fresh = [(i, item) for i, item in fresh if i not in outcomes]
         outcomes.update({i: "NEW" for i, _ in fresh})
-        by_account: dict[tuple[str, str], list[EventInput]] = {}
-        for _, item in fresh:
-            by_account.setdefault((item.platform_id, item.account_id), []).append(item)
+        by_account: dict[tuple[str, str], list[tuple[int, EventInput]]] = {}
+        for i, item in fresh:
+            by_account.setdefault((item.platform_id, item.account_id), []).append((i, item))
         ledger = _Ledger.load(session, [item for _, item in fresh])
         event_rows: list[dict[str, Any]] = []
         account_rows: list[dict[str, Any]] = []
+        new_account_rows: list[dict[str, Any]] = []  # SQLite: accounts without a row yet
         changed: list[tuple[str, str, str]] = []
         # The same order as the locks: accounts sorted, each account's events by when they happened.
         for (platform_id, account_id), items in sorted(by_account.items()):
             made_all: list[Contribution] = []
-            for item in sorted(items, key=lambda e: e.occurred_at or now):
-                assert item.occurred_at is not None
-                event = Event(item.event_id, item.occurred_at, item.body)
-                body = _body_to_json(item.body)
-                made = ledger.contributions(card, platform_id, account_id, event, body)
+            for i, _ in sorted(items, key=lambda e: e[1].occurred_at or now):
+                event, body, made, row = prepared[i]
+                if made is None:
+                    made = ledger.contributions(card, platform_id, account_id, event, body)
+                    row["contributions"] = _contributions_json(made)
                 made_all.extend(made)
-                event_rows.append(
-                    {
-                        "platform_id": platform_id,
-                        "event_id": item.event_id,
-                        "account_id": account_id,
-                        "kind": _kind(item.body),
-                        "occurred_at": item.occurred_at,
-                        "recorded_at": now,
-                        "body": body,
-                        "contributions": _contribution_dicts(made),
-                        "model_version": card.version,
-                        "overturned_at": None,
-                        "overturn_reason": "",
-                    }
-                )
+                event_rows.append(row)
             state = accounts[(platform_id, account_id)]
             aggregates = Aggregates.from_dict(state.aggregates).apply(made_all)
-            result = score(aggregates, card, as_of=now)
-            account_rows.append(
+            result = score_summary(aggregates, card, as_of=now)
+            (account_rows if state.stored else new_account_rows).append(
                 _account_values(platform_id, account_id, aggregates, result, now, state.event_count + len(items))
             )
             if result.band != state.band:
@@ -257,29 +280,47 @@ class CreditService:
         # event id under another account, committed meanwhile) raises IntegrityError, and the retry
         # sees it as a duplicate instead of counting its contributions twice.
         _insert_rows(session, store.EventRow.__table__, event_rows)
+        _insert_rows(session, store.AccountRow.__table__, new_account_rows)
         _update_accounts(session, account_rows)
         ledger.write(session)
         self._retier_accounts(session, changed, now)
         return outcomes
 
     def _lock_accounts(
-        self, session: Session, card: Scorecard, keys: Sequence[tuple[str, str]], now: datetime
+        self,
+        session: Session,
+        card: Scorecard,
+        keys: Sequence[tuple[str, str]],
+        now: datetime,
+        *,
+        create: bool = True,
     ) -> dict[tuple[str, str], _AccountState]:
         """The accounts' aggregate rows, created when missing and, on PostgreSQL, locked.
 
         Missing rows are inserted first and then every row is locked, each step in ``keys`` order (sorted):
         concurrent batches sharing accounts wait for each other instead of deadlocking, and a copy of an
-        account row inserted concurrently counts once (ON CONFLICT DO NOTHING waits for it to commit)."""
-        found = _existing_accounts(session, keys)
-        missing = [k for k in keys if k not in found]
-        if missing:
-            empty = Aggregates()
-            result = score(empty, card, as_of=now)
-            rows = [_account_values(p, a, empty, result, now, 0) for p, a in missing]
-            _insert_rows(session, store.AccountRow.__table__, rows, ignore_conflicts=True)
-        lock = self._db.dialect == "postgresql"
+        account row inserted concurrently counts once (ON CONFLICT DO NOTHING waits for it to commit).
+        On SQLite, without ``create`` a missing row is left for the caller to insert (``stored`` False)."""
+        if self._db.dialect != "postgresql":
+            # SQLite: this transaction holds the database's write lock from its start (BEGIN IMMEDIATE),
+            # so the rows are read once and the missing ones known without reading them back.
+            states = {
+                (p, a): _AccountState(agg, count, band) for p, a, agg, count, band in _select_accounts(session, keys)
+            }
+            missing = [k for k in keys if k not in states]
+            if missing:
+                rows, state = _new_accounts(card, missing if create else [], now)
+                if create:
+                    _insert_rows(session, store.AccountRow.__table__, rows)
+                else:
+                    state.stored = False
+                states.update(dict.fromkeys(missing, state))  # never changed: one state serves them all
+            return states
+        rows, _ = _new_accounts(card, [("", "")], now)
+        _insert_missing_accounts(session, keys, rows[0])
         return {
-            (p, a): _AccountState(agg, count, band) for p, a, agg, count, band in _select_accounts(session, keys, lock)
+            (p, a): _AccountState(agg, count, band)
+            for p, a, agg, count, band in _select_accounts(session, keys, lock=True)
         }
 
     def _account(
@@ -486,7 +527,7 @@ class CreditService:
             rebuilt = _rebuild_accounts(session, card, platform_id, [a for a, _ in group], store_state=True)
             for account_id, old_band in group:
                 aggregates = rebuilt[account_id]
-                result = score(aggregates, card, as_of=now)
+                result = score_summary(aggregates, card, as_of=now)
                 rows.append(_account_values(platform_id, account_id, aggregates, result, now))
                 if result.band != old_band:
                     changed.append((platform_id, account_id, result.band))
@@ -637,6 +678,8 @@ class _AccountState:
     aggregates: dict[str, Any]
     event_count: int
     band: str
+    stored: bool = True
+    """False for an account whose row the batch inserts (SQLite: see :meth:`CreditService._lock_accounts`)."""
 
 
 @dataclass(slots=True)
@@ -788,6 +831,32 @@ class _Ledger:
             )
 
 
+def _prepare(
+    item: EventInput, card: Scorecard, now: datetime
+) -> tuple[Event, dict[str, Any], list[Contribution] | None, dict[str, Any]]:
+    """An accepted event as the domain sees it, its stored body, its contributions when they do not depend
+    on the account's bookkeeping (None for complaints and platform outcomes: :class:`_Ledger` decides),
+    and its row (without contributions when None)."""
+    assert item.occurred_at is not None
+    event = Event(item.event_id, item.occurred_at, item.body)
+    body = _body_to_json(item.body)
+    made = None if isinstance(item.body, Complaint | PlatformOutcome) else list(contributions(event, card=card))
+    row = {
+        "platform_id": item.platform_id,
+        "event_id": item.event_id,
+        "account_id": item.account_id,
+        "kind": _kind(item.body),
+        "occurred_at": item.occurred_at,
+        "recorded_at": now,
+        "body": body,
+        "contributions": None if made is None else _contributions_json(made),
+        "model_version": card.version,
+        "overturned_at": None,
+        "overturn_reason": "",
+    }
+    return event, body, made, row
+
+
 def _plain_identifier(value: str) -> bool:
     """True for an ASCII id that :func:`check_identifier` accepts, cheaply (a batch checks three per
     event): 1 to 128 printable characters without spaces. Anything else goes through the full check."""
@@ -806,74 +875,124 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _keyed(table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[dict[str, Any], Any, list[Any]]:
-    """PostgreSQL: ``rows`` as a relation ``k`` (``json_to_recordset`` of one JSON parameter, with the
-    types of ``table``'s columns ``names``): its value of each column, the relation, and the join
-    condition on them.
+def _keyed(
+    table: Table, names: Sequence[str], rows: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], Any, list[Any]]:
+    """PostgreSQL: ``rows`` (tuples in ``names`` order, or mappings of exactly ``names``) as a relation ``k``
+    (``json_to_recordset`` of one JSON parameter, with the types of ``table``'s columns ``names``): its value
+    of each column, the relation, and the join condition on them.
 
     A join leaves the planner estimates from the column statistics rather than from the constants, so it
     looks rows up by primary key even when a platform is missing from stale statistics (with constants it
     may then pick a platform-only index and filter every row of the platform, once per row). One JSON
     document is also far cheaper to send than a parameter per value or an array per column."""
-    stamps = [name for name in names if isinstance(table.c[name].type, UtcDateTime)]
-    document = [dict(zip(names, row, strict=True)) for row in rows]
-    for item in document:
-        for name in stamps:  # stored as UtcDateTime stores them: naive UTC
-            if item[name] is not None:
-                item[name] = table.c[name].type.process_bind_param(item[name], None).isoformat()
+    if rows and isinstance(rows[0], Mapping):
+        document = [dict(row) for row in rows]  # type: ignore[call-overload]
+    else:
+        document = [dict(zip(names, row, strict=True)) for row in rows]
+    first = document[0] if document else {}
+    # Values encoded already (_Json) go in as text, and are cast back to their column's type below.
+    encoded = {name for name in names if isinstance(first.get(name), _Json)}
+    for name in names:
+        column_type = table.c[name].type
+        if name in encoded:
+            for item in document:
+                item[name] = item[name].text
+        elif isinstance(column_type, UtcDateTime):  # stored as UtcDateTime stores them: naive UTC
+            last: Any = _NOTHING
+            iso = None
+            for item in document:
+                value = item[name]
+                if value is not last:  # a batch stamps most rows with the same instant
+                    last = value
+                    iso = None if value is None else column_type.process_bind_param(value, None).isoformat()
+                item[name] = iso
     relation = (
         func.json_to_recordset(cast(bindparam("k_rows", json.dumps(document), type_=Text), JSON))
-        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .table_valued(*(column(name, Text if name in encoded else table.c[name].type) for name in names))
         .render_derived(name="k", with_types=True)
     )
-    values = {name: relation.c[name] for name in names}
+    values = {
+        name: cast(relation.c[name], table.c[name].type) if name in encoded else relation.c[name] for name in names
+    }
     return values, relation, [table.c[name] == values[name] for name in names]
 
 
 def _existing_events(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    e = store.EventRow
     if _postgres(session):
-        _, k, on = _keyed(e.__table__, ("platform_id", "event_id"), sorted(set(keys)))
-        return {(p, i) for p, i in session.execute(select(e.platform_id, e.event_id).join_from(k, e, and_(*on)))}
+        e = store.EventRow.__table__
+        _, k, on = _keyed(e, ("platform_id", "event_id"), sorted(set(keys)))
+        query = select(e.c.platform_id, e.c.event_id).join_from(k, e, and_(*on))
+        return {(p, i) for p, i in session.connection().execute(query)}
     found: set[tuple[str, str]] = set()
     for platform_id, ids in _by_platform(keys).items():
-        query = select(e.event_id).where(e.platform_id == platform_id, e.event_id.in_(sorted(set(ids))))
-        found.update((platform_id, event_id) for event_id in session.scalars(query))
+        rows = _sqlite_select(session, "events", ("event_id",), "event_id", platform_id, sorted(set(ids)))
+        found.update((platform_id, event_id) for (event_id,) in rows)
     return found
 
 
 def _select_accounts(
-    session: Session, keys: Sequence[tuple[str, str]], lock: bool
+    session: Session, keys: Sequence[tuple[str, str]], *, lock: bool = False
 ) -> list[tuple[str, str, dict[str, Any], int, str]]:
     """(platform, account, aggregates, event count, band) of these accounts, in key order; ``lock`` takes
-    their row locks in that order (SELECT ... FOR UPDATE)."""
-    a = store.AccountRow
-    columns = (a.platform_id, a.account_id, a.aggregates, a.event_count, a.band)
+    their row locks in that order (PostgreSQL: SELECT ... FOR UPDATE)."""
     if _postgres(session):
-        _, k, on = _keyed(a.__table__, ("platform_id", "account_id"), sorted(set(keys)))
-        query = select(*columns).join_from(k, a, and_(*on)).order_by(a.platform_id, a.account_id)
-        return [tuple(row) for row in session.execute(query.with_for_update(of=a) if lock else query)]  # type: ignore[misc]
+        a = store.AccountRow.__table__
+        _, k, on = _keyed(a, ("platform_id", "account_id"), sorted(set(keys)))
+        columns = (a.c.platform_id, a.c.account_id, a.c.aggregates, a.c.event_count, a.c.band)
+        query = select(*columns).join_from(k, a, and_(*on)).order_by(a.c.platform_id, a.c.account_id)
+        result = session.connection().execute(query.with_for_update(of=a) if lock else query)
+        return [tuple(row) for row in result]  # type: ignore[misc]
     out: list[tuple[str, str, dict[str, Any], int, str]] = []
+    names = ("account_id", "aggregates", "event_count", "band")
     for platform_id, ids in _by_platform(keys).items():
-        query = (
-            select(*columns)
-            .where(a.platform_id == platform_id, a.account_id.in_(sorted(set(ids))))
-            .order_by(a.account_id)
-        )
-        out.extend(tuple(row) for row in session.execute(query))  # type: ignore[misc]
+        rows = _sqlite_select(session, "accounts", names, "account_id", platform_id, sorted(set(ids)))
+        # The JSON column as SQLAlchemy's SQLite JSON type reads it (NULL stays None).
+        out.extend((platform_id, i, None if g is None else json.loads(g), n, b) for i, g, n, b in rows)
     return out
 
 
-def _existing_accounts(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    a = store.AccountRow
-    if _postgres(session):
-        _, k, on = _keyed(a.__table__, ("platform_id", "account_id"), sorted(set(keys)))
-        return {(p, i) for p, i in session.execute(select(a.platform_id, a.account_id).join_from(k, a, and_(*on)))}
-    found: set[tuple[str, str]] = set()
-    for platform_id, ids in _by_platform(keys).items():
-        query = select(a.account_id).where(a.platform_id == platform_id, a.account_id.in_(sorted(set(ids))))
-        found.update((platform_id, account_id) for account_id in session.scalars(query))
-    return found
+def _sqlite_select(
+    session: Session, table: str, columns: Sequence[str], key: str, platform_id: str, ids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """SQLite: ``columns`` of ``table``'s rows of one platform whose ``key`` is in ``ids``, in ``key`` order,
+    as the driver returns them (no type processing): one indexed ``platform_id = ? AND key IN (...)``
+    without the per-value statement machinery of an expanding IN (most of such a read otherwise)."""
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {table} WHERE platform_id = ? AND {key} IN ({', '.join('?' * len(ids))}) "
+        f"ORDER BY {key}"
+    )
+    return [tuple(row) for row in session.connection().exec_driver_sql(sql, (platform_id, *ids))]
+
+
+def _insert_missing_accounts(session: Session, keys: Sequence[tuple[str, str]], values: Mapping[str, Any]) -> None:
+    """PostgreSQL: a row of these accounts for each that has none, all alike but for the key (``values``):
+    one INSERT ... SELECT from the keys (see _keyed) ... ON CONFLICT DO NOTHING, in key order. A row that
+    exists is left alone; one a concurrent transaction is inserting is waited for, then left alone."""
+    a = store.AccountRow.__table__
+    key, k, _ = _keyed(a, ("platform_id", "account_id"), sorted(set(keys)))
+    names = list(values)
+
+    def value(name: str) -> Any:
+        if name in key:
+            return key[name]
+        given = values[name]
+        if isinstance(given, _Json):
+            return cast(bindparam(f"c_{name}", given.text, type_=Text), a.c[name].type)
+        return bindparam(f"c_{name}", given, type_=a.c[name].type)
+
+    query = select(*(value(name) for name in names)).select_from(k)
+    session.execute(postgresql.insert(a).from_select(names, query).on_conflict_do_nothing())
+
+
+def _new_accounts(
+    card: Scorecard, keys: Sequence[tuple[str, str]], now: datetime
+) -> tuple[list[dict[str, Any]], _AccountState]:
+    """The rows of accounts without events (scored once: they are all alike), and their state."""
+    empty = Aggregates()
+    result = score_summary(empty, card, as_of=now)
+    rows = [_account_values(p, a, empty, result, now, 0) for p, a in keys]
+    return rows, _AccountState(empty.to_dict(), 0, result.band)
 
 
 def _next_accounts(
@@ -902,7 +1021,7 @@ def _account_values(
     platform_id: str,
     account_id: str,
     aggregates: Aggregates,
-    result: ScoreResult,
+    result: ScoreSummary,
     now: datetime,
     event_count: int | None = None,
 ) -> dict[str, Any]:
@@ -910,7 +1029,7 @@ def _account_values(
     values: dict[str, Any] = {
         "platform_id": platform_id,
         "account_id": account_id,
-        "aggregates": aggregates.to_dict(),
+        "aggregates": _Json(aggregates.to_json()),
         "model_version": result.model_version,
         "score": result.score,
         "band": result.band,
@@ -935,15 +1054,19 @@ def _update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any
     columns = [c for c in rows[0] if c not in keys]
     if _postgres(session):
         # One statement joining the rows as arrays: see _keyed.
-        values, _, on = _keyed(table, keys + columns, [tuple(row[c] for c in keys + columns) for row in rows])
+        values, _, on = _keyed(table, keys + columns, rows)
         session.execute(update(table).values({c: values[c] for c in columns}).where(*on[: len(keys)]))
         return
-    statement = (
-        update(table)
-        .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-        .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
-    )
-    _executemany(session, statement, rows, {**{f"k_{k}": k for k in keys}, **{f"v_{c}": c for c in columns}})
+
+    def statement() -> Update:
+        return (
+            update(table)
+            .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+            .values({c: bindparam(f"v_{c}", type_=table.c[c].type) for c in columns})
+        )
+
+    sources = {**{f"k_{k}": k for k in keys}, **{f"v_{c}": c for c in columns}}
+    _executemany(session, ("update", table, tuple(columns)), statement, rows, sources)
 
 
 def _insert_rows(
@@ -956,42 +1079,66 @@ def _insert_rows(
         return
     names = list(rows[0])
     if _postgres(session):
-        values, k, _ = _keyed(table, names, [tuple(row[n] for n in names) for row in rows])
+        values, k, _ = _keyed(table, names, rows)
         statement = postgresql.insert(table).from_select(names, select(*(values[n] for n in names)).select_from(k))
         session.execute(statement.on_conflict_do_nothing() if ignore_conflicts else statement)
         return
-    _executemany(session, sqlite.insert(table).on_conflict_do_nothing() if ignore_conflicts else insert(table), rows)
+
+    def statement() -> Insert:
+        return sqlite.insert(table).on_conflict_do_nothing() if ignore_conflicts else insert(table)
+
+    _executemany(session, ("insert", table, tuple(names), ignore_conflicts), statement, rows)
 
 
 def _executemany(
     session: Session,
-    statement: Insert | Update,
+    key: tuple[Any, ...],
+    statement: Callable[[], Insert | Update],
     rows: Sequence[Mapping[str, Any]],
     sources: Mapping[str, str] | None = None,
 ) -> None:
-    """``statement`` for every row in one DB-API ``executemany``: the SQL SQLAlchemy compiles for this
-    dialect (casts included), each value through its column type's own bind processor, and none of the
-    per-row statement machinery of ``Session.execute`` (most of a batch's time otherwise). ``sources``
-    names the row key of each bound parameter whose name differs from it."""
+    """``statement()`` for every row in one DB-API ``executemany``: the SQL SQLAlchemy compiles for this
+    dialect (casts included; compiled once per ``key``, which names the statement and the row keys),
+    each value through its column type's own bind processor, and none of the per-row statement machinery
+    of ``Session.execute`` (most of a batch's time otherwise). ``sources`` names the row key of each bound
+    parameter whose name differs from it."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     sources = sources or {}
-    compiled = statement.compile(dialect=dialect, column_keys=None if sources else list(rows[0]))
-    names = list(compiled.positiontup or compiled.binds)
-    plan = [
-        (name, sources.get(name, name), _last_value_memo(compiled.binds[name].type.dialect_impl(dialect), dialect))
-        for name in names
-    ]
+    cached = _COMPILED.get((dialect.name, *key))
+    if cached is None:
+        compiled = statement().compile(dialect=dialect, column_keys=None if sources else list(rows[0]))
+        names = list(compiled.positiontup or compiled.binds)
+        binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect)) for name in names)
+        cached = _COMPILED[(dialect.name, *key)] = (compiled.string, binds, compiled.positiontup is not None)
+    sql, binds, positional = cached
+    first = rows[0]
+    plan = []
+    for name, type_ in binds:
+        source = sources.get(name, name)
+        process = _last_value_memo(type_, dialect)  # per call: its memo is this batch's
+        plan.append((name, source, _encoded_as_is(process) if isinstance(first.get(source), _Json) else process))
     missing = [key for _, key, _ in plan if key not in rows[0]]
     if missing:
-        raise ValueError(f"no values for {missing} in {compiled.string}")
-    if compiled.positiontup is not None:
+        raise ValueError(f"no values for {missing} in {sql}")
+    if positional:
         params: list[Any] = [tuple([row[k] if p is None else p(row[k]) for _, k, p in plan]) for row in rows]
     else:
         params = [{n: row[k] if p is None else p(row[k]) for n, k, p in plan} for row in rows]
-    connection.exec_driver_sql(compiled.string, params)
+    connection.exec_driver_sql(sql, params)
+
+
+def _encoded_as_is(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """A JSON column's bind processing for values encoded already (:class:`_Json`): their text as it is."""
+
+    def run(value: Any) -> Any:
+        if value.__class__ is _Json:
+            return value.text
+        return value if process is None else process(value)
+
+    return run
 
 
 def _last_value_memo(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -1011,6 +1158,8 @@ def _last_value_memo(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
 
 
 _NOTHING = object()
+#: What _executemany compiled: (dialect, *its key) -> (SQL, (bind name, type) in order, positional).
+_COMPILED: dict[tuple[Any, ...], tuple[str, tuple[tuple[str, Any], ...], bool]] = {}
 
 
 def _metrics(room: store.RoomRow) -> RoomMetrics:
