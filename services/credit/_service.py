@@ -405,6 +405,9 @@ class CreditService:
                 raise NotFound("no such event", reason="EVENT_NOT_FOUND")
             card = self._active_card(session)
             account = self._account(session, platform_id, row.account_id, card, now)
+            # Read the event again under the account's lock, which every writer of it holds: a concurrent
+            # overturn that committed meanwhile must be seen, or its effect would be removed twice.
+            session.refresh(row)
             if row.overturned_at is not None:
                 return False, ScoreView(
                     score(Aggregates.from_dict(account.aggregates), card, as_of=now), now, account.event_count

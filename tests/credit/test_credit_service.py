@@ -221,6 +221,31 @@ async def test_overturn_removes_an_events_effect(credit) -> None:
     assert missing.value.code() is grpc.StatusCode.NOT_FOUND
 
 
+async def test_concurrent_overturns_of_one_event_take_effect_once(credit) -> None:
+    stub, config, _, _ = credit
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[review("r-1"), review("r-2")]), metadata=me(config))
+    base = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[notice("n-1")]), metadata=me(config))
+    hit = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    overturn = pb.OverturnEventRequest(platform_id="plat-a", event_id="n-1", reason="appeal upheld")
+    replies = await asyncio.gather(*(stub.OverturnEvent(overturn, metadata=me(config)) for _ in range(8)))
+    assert sum(r.overturned for r in replies) == 1
+    restored = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert restored.score == base.score
+    # Subtracted once: a notice subtracted twice would leave a negative sum that hides the next notice.
+    await stub.RecordEvents(pb.RecordEventsRequest(events=[notice("n-2")]), metadata=me(config))
+    again = await stub.GetCreditScore(
+        pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-1"), metadata=me(config)
+    )
+    assert again.score == hit.score < base.score
+
+
 async def test_simulate_and_publish_model_rescore(credit) -> None:
     stub, config, _, _ = credit
     events = [review(f"r-{i}", account=f"acct-{i % 5}") for i in range(20)] + [notice("n-1", account="acct-0")]
