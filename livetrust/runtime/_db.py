@@ -98,15 +98,18 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def serialize_writes(session: Session, name: str) -> None:
+def serialize_writes(session: Session, name: str, *, shared: bool = False) -> None:
     """Make transactions that append to one sequence (an audit chain, a change log) run one at a time.
 
-    PostgreSQL: a transaction-scoped advisory lock named by ``name``. SQLite: every transaction
-    already holds the write lock from its start (BEGIN IMMEDIATE).
+    PostgreSQL: a transaction-scoped advisory lock named by ``name``, held to the end of the transaction.
+    ``shared`` ones do not wait for each other, only for (and hold off) the exclusive ones: for frequent
+    writes that must not interleave with a rare one that reads what they write. SQLite: every
+    transaction already holds the write lock from its start (BEGIN IMMEDIATE).
     """
     if session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {function}(:k)"), {"k": key})
 
 
 def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:

@@ -40,7 +40,7 @@ from sqlalchemy.types import NullType
 
 from livetrust.clock import Clock
 from livetrust.errors import AlreadyExists, FieldViolation, NotFound, require
-from livetrust.runtime import Database, Role, UtcDateTime, append_audit, require_caller
+from livetrust.runtime import Database, Role, UtcDateTime, append_audit, require_caller, serialize_writes
 from livetrust.validation import check_identifier, check_not_future, check_text, decode_cursor, encode_cursor, page_size
 
 from . import _storage as store
@@ -108,6 +108,14 @@ reading the line did."""
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
+
+
+def _lock_scopes(session: Session, platform_id: str, *, shared: bool = False) -> None:
+    """Registering an artifact reads the holds and the room tier of its scope; placing or releasing a hold
+    and changing a tier read the artifacts in theirs. On PostgreSQL two such transactions see neither's
+    rows, so an artifact registered while a hold was placed could escape it: registrations take this
+    platform's lock shared (they run side by side), the rarer scope changes take it exclusively."""
+    serialize_writes(session, f"retention:scopes:{platform_id}", shared=shared)
 
 
 def _candidates(rows: Sequence[Sequence[Any]]) -> list[PurgeCandidate]:
@@ -384,6 +392,7 @@ class RetentionService:
         assert content_class is not None and ended_at is not None
 
         def save(session: Session) -> tuple[str, datetime, bool]:
+            _lock_scopes(session, platform_id, shared=True)
             existing = session.scalars(
                 select(store.ArtifactRow).where(store.ArtifactRow.storage_uri == storage_uri)
             ).first()
@@ -485,6 +494,7 @@ class RetentionService:
         when = changed_at or self._clock.now()
 
         def apply(session: Session) -> int:
+            _lock_scopes(session, platform_id)
             room = session.get(store.RoomRow, (platform_id, room_id), with_for_update=True)
             if room is not None and room.changed_at > when:
                 return 0  # a later change already arrived (deliveries may be retried out of order)
@@ -565,6 +575,7 @@ class RetentionService:
         now = self._clock.now()
 
         def place(session: Session) -> tuple[str, int]:
+            _lock_scopes(session, platform_id)
             if request_id:
                 earlier = session.scalars(
                     select(store.HoldRow).where(
@@ -653,6 +664,7 @@ class RetentionService:
         now = self._clock.now()
 
         def release(session: Session) -> list[str]:
+            _lock_scopes(session, platform_id)
             query = select(store.HoldRow).where(
                 store.HoldRow.platform_id == platform_id, store.HoldRow.released_at.is_(None)
             )

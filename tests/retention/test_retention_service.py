@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -331,6 +332,35 @@ async def test_holds_block_the_purge_and_release_lets_it_go(retention) -> None:
     ).tombstones
     assert {t.artifact_id for t in tombstones} == {held.artifact_id, free.artifact_id, newcomer.artifact_id}
     assert all(len(t.storage_uri_sha256) == 64 and "h/" not in t.storage_uri_sha256 for t in tombstones)
+
+
+async def test_a_hold_covers_artifacts_registered_while_it_is_placed(retention) -> None:
+    """Registrations racing a hold on their room: each one is covered, whichever commits first (on
+    PostgreSQL neither transaction sees the other's rows unless the two are serialized)."""
+    stub = retention.stub
+    for attempt in range(4):
+        room = f"race-{attempt}"
+
+        async def register(i: int, room: str = room) -> pb.RegisterArtifactResponse:
+            return await retention.register(f"{room}/{i}.log", room=room, session=f"{room}-s", cls=LOG)
+
+        async def hold(room: str = room) -> pb.PlaceLegalHoldResponse:
+            await asyncio.sleep(0.01)
+            return await stub.PlaceLegalHold(
+                pb.PlaceLegalHoldRequest(platform_id="plat-a", case_id=f"case-{room}", reason="order", room_id=room),
+                metadata=retention.who(),
+            )
+
+        results = await asyncio.gather(hold(), *(register(i) for i in range(30)))
+        for artifact in results[1:]:
+            why = await stub.GetRetention(
+                pb.GetRetentionRequest(platform_id="plat-a", artifact_id=artifact.artifact_id),
+                metadata=retention.who(),
+            )
+            assert list(why.active_hold_ids) == [results[0].hold_id], f"{room}: an artifact escaped the hold"
+    retention.clock.advance(timedelta(days=61))
+    plan = await stub.PlanPurge(pb.PlanPurgeRequest(platform_id="plat-a", page_size=10), metadata=retention.who())
+    assert plan.total_artifacts == 0
 
 
 async def test_event_hold_restarts_the_clock(retention) -> None:
