@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, Integer, String, select, update
+from sqlalchemy import BigInteger, Float, Integer, String, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from livetrust.errors import FieldViolation, NotFound, Unauthenticated, require
@@ -72,11 +73,15 @@ def _sha256(secret: str) -> str:
 
 
 def _bump(session: Session) -> None:
-    row = session.get(KeyStoreVersion, 1)
-    if row is None:
-        session.add(KeyStoreVersion(id=1, version=1))
-    else:
-        session.execute(update(KeyStoreVersion).where(KeyStoreVersion.id == 1).values(version=row.version + 1))
+    # One atomic statement: a version read here and written back + 1 would let two concurrent changes
+    # move it once, and a replica that loaded in between would never see the second (PostgreSQL).
+    table = KeyStoreVersion.__table__
+    insert = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    session.execute(
+        insert.values(id=1, version=1).on_conflict_do_update(
+            index_elements=[table.c.id], set_={"version": table.c.version + 1}
+        )
+    )
 
 
 def _key(row: ApiKeyRow) -> ApiKey:
@@ -134,7 +139,7 @@ def list_keys(db: Database) -> list[ApiKey]:
 
 def revoke_key(db: Database, *, key_id: str, now: datetime) -> ApiKey:
     def revoke(session: Session) -> ApiKey:
-        row = session.get(ApiKeyRow, key_id)
+        row = session.get(ApiKeyRow, key_id, with_for_update=True)  # a concurrent revocation keeps its time
         if row is None:
             raise NotFound(f"no key {key_id}", reason="KEY_NOT_FOUND")
         if row.revoked_at is None:

@@ -17,7 +17,16 @@ from livetrust.blacklist.v1 import blacklist_pb2
 from livetrust.clock import Clock
 from livetrust.errors import FailedPrecondition, FieldViolation, NotFound, PreconditionViolation, require
 from livetrust.retention.v1 import retention_pb2
-from livetrust.runtime import Database, OutboxRelay, Role, append_audit, enqueue, require_caller, verify_audit
+from livetrust.runtime import (
+    Database,
+    OutboxRelay,
+    Role,
+    append_audit,
+    enqueue,
+    require_caller,
+    serialize_writes,
+    verify_audit,
+)
 from livetrust.validation import check_identifier, check_text, decode_page_token, encode_page_token, page_size
 
 from . import _storage as store
@@ -129,6 +138,10 @@ class EnforcementService:
         now = self._clock.now()
 
         def apply(session: Session) -> MeasureView:
+            # The ladder escalates on the account's earlier measures: measures for one account are
+            # applied one at a time, so each sees the ones before it (PostgreSQL; SQLite writers are
+            # serial already).
+            serialize_writes(session, f"credit:measures:{platform_id}:{account_id}")
             if request_id:
                 earlier = session.scalars(
                     select(store.MeasureRow).where(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
 from livetrust.errors import FieldViolation, InvalidArgument, NotFound, require
-from livetrust.runtime import Database, OutboxRelay, Role, UtcDateTime, enqueue, require_caller
+from livetrust.runtime import Database, OutboxRelay, Role, UtcDateTime, enqueue, require_caller, serialize_writes
 from livetrust.validation import (
     MAX_IDENTIFIER,
     check_identifier,
@@ -466,6 +466,9 @@ class CreditService:
         now = self._clock.now()
 
         def publish(session: Session) -> store.RescoreJobRow:
+            # One publication at a time: two that overlap would each deactivate only the models they
+            # saw and leave both new ones active (PostgreSQL; SQLite writers are serial already).
+            serialize_writes(session, "credit:models")
             if session.get(store.ModelRow, card.version) is not None:
                 raise InvalidArgument(
                     [FieldViolation("model_json.version", "this version was published before", "VERSION_EXISTS")]
@@ -626,6 +629,9 @@ class CreditService:
         now = self._clock.now()
 
         def save(session: Session) -> RoomView:
+            # The row lock below cannot cover a room recorded for the first time: concurrent first
+            # recordings would both insert it (PostgreSQL; SQLite writers are serial already).
+            serialize_writes(session, f"credit:room:{platform_id}:{room_id}")
             room = session.get(store.RoomRow, (platform_id, room_id), with_for_update=True)
             if room is None:
                 room = store.RoomRow(

@@ -454,3 +454,68 @@ async def test_concurrent_overlapping_batches_count_each_event_once(credit) -> N
     for account in sorted(set(sent.values())):
         stored = await assert_matches_replay(stub, config, account)
         assert stored.event_count == sum(a == account for a in sent.values())
+
+
+async def test_concurrent_repeats_of_a_measure_escalate(credit) -> None:
+    """Warnings for one account arriving together: only the first is a plain warning, every later one
+    sees it and escalates (the history must not be read by all of them before any writes)."""
+    from livetrust.credit.v1 import enforcement_pb2, enforcement_pb2_grpc
+
+    stub, config, _, _ = credit
+    enforcement = enforcement_pb2_grpc.EnforcementServiceStub(stub.channel)
+    for round_ in range(3):
+        warning = enforcement_pb2.ApplyMeasureRequest(
+            platform_id="plat-a",
+            account_id=f"acct-w{round_}",
+            measure=enforcement_pb2.MEASURE_TYPE_WARNING,
+            reason="absolute claims",
+            rule_id="ad-law-9",
+            evidence_refs=["clip://1"],
+        )
+        replies = await asyncio.gather(*(enforcement.ApplyMeasure(warning, metadata=me(config)) for _ in range(6)))
+        plain = [r.measure for r in replies if r.measure.measure == enforcement_pb2.MEASURE_TYPE_WARNING]
+        assert len(plain) == 1 and not plain[0].escalation
+
+
+async def test_concurrent_publishes_leave_one_active_model(credit) -> None:
+    stub, config, _, database_url = credit
+    card = Scorecard.default().to_dict()
+    for round_ in range(3):
+        docs = []
+        for i in range(4):
+            doc = json.loads(json.dumps(card))
+            doc["version"] = f"2027.{round_}.{i}"
+            docs.append(json.dumps(doc))
+        await asyncio.gather(
+            *(
+                stub.PublishModel(pb.PublishModelRequest(model_json=d), metadata=me(config, "ops", "ADMIN"))
+                for d in docs
+            )
+        )
+        engine = sa.create_engine(database_url)
+        try:
+            with engine.connect() as conn:
+                active = conn.execute(sa.text("SELECT COUNT(*) FROM models WHERE active")).scalar_one()
+        finally:
+            engine.dispose()
+        assert active == 1
+
+
+async def test_concurrent_first_metrics_of_a_room_all_succeed(credit) -> None:
+    stub, config, _, _ = credit
+    for round_ in range(3):
+        requests = [
+            pb.RecordRoomMetricsRequest(
+                platform_id="plat-a",
+                room_id=f"room-new-{round_}",
+                account_id="acct-1",
+                followers=1000 + i,
+                views=10,
+                gmv=1.0,
+                product_categories=["APPAREL"],
+                window_days=30,
+            )
+            for i in range(6)
+        ]
+        replies = await asyncio.gather(*(stub.RecordRoomMetrics(r, metadata=me(config)) for r in requests))
+        assert len(replies) == 6
