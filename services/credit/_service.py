@@ -592,10 +592,13 @@ class CreditService:
         read of their rooms per platform)."""
         bands = {(p, a): band for p, a, band in changed}
         for platform_id, account_ids in _by_platform(bands).items():
+            # Locked, so a room whose metrics are being recorded is read as that call commits it (the
+            # tier must follow the stored metrics; PostgreSQL, SQLite writers are serial already).
             rooms = session.scalars(
                 select(store.RoomRow)
                 .where(store.RoomRow.platform_id == platform_id, store.RoomRow.account_id.in_(sorted(account_ids)))
                 .order_by(store.RoomRow.account_id, store.RoomRow.room_id)
+                .with_for_update()
             ).all()
             for room in rooms:
                 band = bands[(platform_id, room.account_id)]

@@ -519,3 +519,39 @@ async def test_concurrent_first_metrics_of_a_room_all_succeed(credit) -> None:
         ]
         replies = await asyncio.gather(*(stub.RecordRoomMetrics(r, metadata=me(config)) for r in requests))
         assert len(replies) == 6
+
+
+async def test_a_band_change_racing_new_room_metrics_keeps_the_tier_in_step(credit) -> None:
+    """Ingest re-tiers an account's rooms when its band drops while the room records metrics that make it
+    KEY: whichever commits last, the tier must follow the room's stored metrics and the account's band."""
+    stub, config, _, _ = credit
+
+    def metrics(room: str, account: str, followers: int) -> pb.RecordRoomMetricsRequest:
+        return pb.RecordRoomMetricsRequest(
+            platform_id="plat-a",
+            room_id=room,
+            account_id=account,
+            followers=followers,
+            views=10,
+            gmv=1.0,
+            product_categories=["APPAREL"],
+            window_days=30,
+        )
+
+    for round_ in range(6):
+        account, room = f"acct-race-{round_}", f"room-race-{round_}"
+        await stub.RecordEvents(
+            pb.RecordEventsRequest(events=[review(f"rr-{round_}-{i}", account=account) for i in range(5)]),
+            metadata=me(config),
+        )
+        assert (
+            await stub.RecordRoomMetrics(metrics(room, account, 10), metadata=me(config))
+        ).room.tier == pb.TIER_STANDARD
+        drop = pb.RecordEventsRequest(events=[notice(f"rn-{round_}-{i}", account=account) for i in range(8)])
+        await asyncio.gather(
+            stub.RecordEvents(drop, metadata=me(config)),
+            stub.RecordRoomMetrics(metrics(room, account, 5_000_000), metadata=me(config)),
+        )
+        tier = await stub.GetRoomTier(pb.GetRoomTierRequest(platform_id="plat-a", room_id=room), metadata=me(config))
+        assert tier.room.tier == pb.TIER_KEY, f"round {round_}: {tier.room}"
+        assert "FOLLOWERS_ABOVE_KEY_THRESHOLD" in tier.room.reasons
