@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, Integer, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from livetrust.errors import FieldViolation, NotFound, Unauthenticated, require
-from livetrust.runtime import Database, Role, UtcDateTime, make_metadata
+from livetrust.runtime import Database, Role, UtcDateTime, insert_on_conflict, make_metadata
 from livetrust.validation import check_identifier
 
 __all__ = ["ApiKey", "KeyRing", "create_key", "list_keys", "metadata", "revoke_key"]
@@ -76,11 +75,10 @@ def _bump(session: Session) -> None:
     # One atomic statement: a version read here and written back + 1 would let two concurrent changes
     # move it once, and a replica that loaded in between would never see the second (PostgreSQL).
     table = KeyStoreVersion.__table__
-    insert = postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
     session.execute(
-        insert.values(id=1, version=1).on_conflict_do_update(
-            index_elements=[table.c.id], set_={"version": table.c.version + 1}
-        )
+        insert_on_conflict(table, session.get_bind().dialect.name)
+        .values(id=1, version=1)
+        .on_conflict_do_update(index_elements=[table.c.id], set_={"version": table.c.version + 1})
     )
 
 

@@ -22,7 +22,16 @@ from ._convert import (
     to_date,
     to_timestamp,
 )
-from ._db import Database, UtcDateTime, alembic_config, make_metadata, migrate, normalize_url, serialize_writes
+from ._db import (
+    Database,
+    UtcDateTime,
+    alembic_config,
+    insert_on_conflict,
+    make_metadata,
+    migrate,
+    normalize_url,
+    serialize_writes,
+)
 from ._interceptors import Guard, guard_handler
 from ._outbox import Deliver, OutboxRelay, enqueue, outbox_table, pending_count
 from ._server import (
@@ -67,6 +76,7 @@ __all__ = [
     "from_date",
     "from_timestamp",
     "guard_handler",
+    "insert_on_conflict",
     "make_metadata",
     "migrate",
     "normalize_url",

@@ -19,7 +19,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -28,6 +29,7 @@ __all__ = [
     "Database",
     "UtcDateTime",
     "alembic_config",
+    "insert_on_conflict",
     "make_metadata",
     "migrate",
     "normalize_url",
@@ -96,6 +98,13 @@ def _sqlite_begin(conn: Connection) -> None:
     # fail with "database is locked" halfway; writers queue (busy_timeout) instead. Read-only units
     # (Database.read) begin deferred: under WAL they see one snapshot and never wait for the writer.
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def insert_on_conflict(table: Table, dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``table`` for ``dialect`` (``postgresql`` or ``sqlite``, e.g. ``Database.dialect`` or
+    ``connection.dialect.name``) that takes ``on_conflict_do_nothing`` / ``on_conflict_do_update``: both
+    dialects spell them alike, each in its own construct."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def serialize_writes(session: Session, name: str, *, shared: bool = False) -> None:

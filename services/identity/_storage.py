@@ -23,10 +23,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from livetrust.runtime import UtcDateTime, make_metadata
+from livetrust.runtime import UtcDateTime, insert_on_conflict, make_metadata
 
 __all__ = [
     "Base",
@@ -295,12 +294,10 @@ _CONSENT_FACTS = select(_c.status, _c.expires_at, _c.updated_at).where(
 )
 # preserve_rowcount: SQLAlchemy keeps the row count of an INSERT only when asked (psycopg's otherwise reads -1).
 _INSERT_IF_ABSENT = {
-    "postgresql": postgresql.insert(_VERIFICATIONS)
+    dialect: insert_on_conflict(_VERIFICATIONS, dialect)
     .on_conflict_do_nothing(index_elements=list(_PERSON_KEY))
-    .execution_options(preserve_rowcount=True),
-    "sqlite": sqlite.insert(_VERIFICATIONS)
-    .on_conflict_do_nothing(index_elements=list(_PERSON_KEY))
-    .execution_options(preserve_rowcount=True),
+    .execution_options(preserve_rowcount=True)
+    for dialect in ("postgresql", "sqlite")
 }
 
 
