@@ -25,10 +25,12 @@ from livetrust.runtime import (
     open_channel,
     outbound_tracing,
     service_address,
+    service_caller_metadata,
     sign_caller,
 )
 
 from ._access import ACCESS_RULES, AccessInterceptor, AccessRule
+from ._blacklist_mirror import FreshMirror, MirrorConfig, proxy_hooks
 from ._flows import ComplianceFlows
 from ._keys import KeyRing
 from ._proxy import Backend, ProxyHandler
@@ -116,11 +118,26 @@ def build_gateway(
             minted[caller] = (token, now.timestamp())
         return [(CALLER_METADATA_KEY, token)]
 
+    mirror_config = MirrorConfig.from_env(env)
+    mirror: FreshMirror | None = None
+    if mirror_config.enabled and "blacklist" in backends:
+
+        def mirror_metadata() -> list[tuple[str, str]]:
+            return service_caller_metadata("gateway", secret, platform_id="livetrust", now=SystemClock().now())
+
+        mirror = FreshMirror(
+            backends["blacklist"].channel,
+            config=mirror_config,
+            metadata=mirror_metadata,
+            call_timeout_seconds=timeout,
+        )
+
     proxy = ProxyHandler(
         {svc: backends[name] for svc, name in routes.items()},
         method_kinds=method_kinds,
         extra_metadata=lambda _context: caller_metadata(),
         forward_trace_context=not outbound_tracing(env),
+        hooks=proxy_hooks(mirror) if mirror is not None else None,
     )
     access = AccessInterceptor(
         keys=keys,
@@ -145,12 +162,17 @@ def build_gateway(
                 broadcast_check_max_age=timedelta(
                     seconds=float(env.get("LIVETRUST_GATEWAY_BROADCAST_CHECK_MAX_AGE_SECONDS", 900))
                 ),
+                blacklist_mirror=mirror,
             )
             gateway_pb2_grpc.add_ComplianceGatewayServicer_to_server(flows, server)
         server.add_generic_rpc_handlers((proxy,))
 
     async def follow_keys(_: LivetrustServer) -> None:
         await keys.follow(float(env.get("LIVETRUST_GATEWAY_KEY_REFRESH_SECONDS", 0.2)))
+
+    async def follow_blacklist(_: LivetrustServer) -> None:
+        if mirror is not None:
+            await mirror.follow()
 
     async def close() -> None:
         for backend in backends.values():
@@ -162,7 +184,11 @@ def build_gateway(
         service_names=(GATEWAY_SERVICE,),
         register=register,
         check_ready=db.check_ready,
-        background=[follow_keys, *(_mirror_health(backends[n], names) for n, names in names_by_backend.items())],
+        background=[
+            follow_keys,
+            follow_blacklist,
+            *(_mirror_health(backends[n], names) for n, names in names_by_backend.items()),
+        ],
         on_stop=[close],
         interceptors=[access],
         trusts_caller_metadata=False,

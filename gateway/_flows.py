@@ -1,7 +1,9 @@
 """The composite flows: registration check and pre-broadcast check, each one call under one deadline.
 
 Backends are asked as the caller (gateway-signed metadata), so their own rules apply. A backend that
-cannot answer makes the flow answer UNAVAILABLE naming it: never ALLOW by default.
+cannot answer makes the flow answer UNAVAILABLE naming it: never ALLOW by default. The blacklist step
+takes a certain miss from the gateway's mirror of the registry while that mirror is current
+(``_blacklist_mirror``); the registry answers everything else.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from livetrust.errors import Unavailable
 from livetrust.identity.v1 import identity_pb2, identity_pb2_grpc
 from livetrust.runtime import outbound_timeout, status_for_error
 
+from ._blacklist_mirror import FreshMirror
 from .v1 import gateway_pb2 as pb
 from .v1 import gateway_pb2_grpc
 
@@ -76,6 +79,7 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
         clock: Clock,
         call_timeout_seconds: float,
         broadcast_check_max_age: timedelta,
+        blacklist_mirror: FreshMirror | None = None,
     ) -> None:
         self._identity = identity_pb2_grpc.IdentityServiceStub(identity)
         self._blacklist = blacklist_pb2_grpc.BlacklistServiceStub(blacklist)
@@ -84,6 +88,7 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
         self._clock = clock
         self._cap = call_timeout_seconds
         self._max_age = broadcast_check_max_age
+        self._mirror = blacklist_mirror
 
     async def _call(
         self, context: grpc.aio.ServicerContext, dependency: str, rpc: Callable[..., Awaitable[T]], request: Any
@@ -94,6 +99,8 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
             await _abort_for(context, exc, dependency)
 
     async def _blacklisted(self, context: grpc.aio.ServicerContext, digest: str) -> blacklist_pb2.LookupResult | None:
+        if self._mirror is not None and self._mirror.certainly_unlisted(digest):
+            return None
         reply = await self._call(
             context, "blacklist", self._blacklist.Lookup, blacklist_pb2.LookupRequest(subject_digests=[digest])
         )

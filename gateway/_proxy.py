@@ -7,7 +7,7 @@ backend's error comes back unchanged: code, message and trailing metadata, which
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -18,7 +18,7 @@ from grpc_status import rpc_status
 from livetrust.errors import Unavailable
 from livetrust.runtime import CALLER_METADATA_KEY, outbound_timeout, status_for_error
 
-__all__ = ["Backend", "ProxyHandler", "forwardable_metadata"]
+__all__ = ["Backend", "MethodHooks", "ProxyHandler", "forwardable_metadata"]
 
 # Caller metadata the gateway passes on. Credentials stop here; the gateway's own signed caller
 # metadata replaces anything a client sent under that key.
@@ -61,6 +61,16 @@ class Backend:
         return self._calls[key]
 
 
+@dataclass(frozen=True, slots=True)
+class MethodHooks:
+    """The gateway's own work around one forwarded unary-unary method."""
+
+    answer: Callable[[bytes], bytes | None] | None = None
+    """Given the request bytes: the response bytes to send without calling the backend, or None to forward."""
+    after_success: Callable[[float], Awaitable[None]] | None = None
+    """Awaited once the backend answered OK and before the caller hears back, with the seconds left."""
+
+
 def _kind(method: str) -> str:
     """``unary_unary`` etc. for a method path, from the descriptor pool (unknown methods: unary)."""
     service_name, _, method_name = method.lstrip("/").partition("/")
@@ -83,8 +93,11 @@ class ProxyHandler(grpc.GenericRpcHandler):
         method_kinds: Mapping[str, str] | None = None,
         extra_metadata: Any = None,
         forward_trace_context: bool = True,
+        hooks: Mapping[str, MethodHooks] | None = None,
     ) -> None:
         self._routes = dict(routes)
+        #: ``/svc/Method`` -> work the gateway does around forwarding it (unary-unary methods only).
+        self._hooks = dict(hooks or {})
         #: False when the backend channels are traced: their interceptor sends the trace on, once.
         self._forward_trace_context = forward_trace_context
         #: Call shapes of methods the descriptor pool does not know (``/svc/Method`` -> ``unary_stream``).
@@ -105,9 +118,15 @@ class ProxyHandler(grpc.GenericRpcHandler):
             return None
         kind = self._method_kinds.get(method) or _kind(method)
         call = backend.multicallable(method, kind)
+        hooks = self._hooks.get(method, MethodHooks())
+        if hooks != MethodHooks() and kind != "unary_unary":
+            raise ValueError(f"hooks are for unary-unary methods; {method} is {kind}")
+        answer, after_success = hooks.answer, hooks.after_success
         if kind.endswith("_unary"):
 
             async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> bytes:
+                if answer is not None and (local := answer(request)) is not None:
+                    return local
                 try:
                     inflight = call(
                         request,
@@ -116,9 +135,11 @@ class ProxyHandler(grpc.GenericRpcHandler):
                     )
                     response = await inflight
                     context.set_trailing_metadata(await inflight.trailing_metadata())
-                    return response
                 except grpc.aio.AioRpcError as exc:
                     await _pass_error(context, exc, backend.name)
+                if after_success is not None:
+                    await after_success(outbound_timeout(context, backend.call_timeout_seconds))
+                return response
 
             factory = (
                 grpc.unary_unary_rpc_method_handler if kind == "unary_unary" else grpc.stream_unary_rpc_method_handler

@@ -4,7 +4,16 @@ error mapping, caller identity and outbound channels."""
 from livetrust.tls import TlsConfig
 
 from ._audit import append_audit, audit_table, verify_audit
-from ._auth import CALLER_METADATA_KEY, Caller, Role, current_caller, require_caller, sign_caller, verify_caller
+from ._auth import (
+    CALLER_METADATA_KEY,
+    Caller,
+    Role,
+    current_caller,
+    require_caller,
+    service_caller_metadata,
+    sign_caller,
+    verify_caller,
+)
 from ._client import (
     DEFAULT_CALL_TIMEOUT_SECONDS,
     open_channel,
@@ -92,6 +101,7 @@ __all__ = [
     "serve",
     "server_options",
     "service_address",
+    "service_caller_metadata",
     "set_timestamp",
     "setup_telemetry",
     "shutdown_telemetry",

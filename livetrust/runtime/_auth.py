@@ -69,6 +69,13 @@ def sign_caller(caller: Caller, secret: bytes, *, now: datetime, ttl: timedelta 
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def service_caller_metadata(service: str, secret: bytes, *, platform_id: str, now: datetime) -> list[tuple[str, str]]:
+    """How one livetrust part identifies itself to another: a signed SERVICE caller acting for
+    ``platform_id``, keyed ``service:<service>`` in records (never an API key)."""
+    caller = Caller(platform_id=platform_id, role=Role.SERVICE, key_id=f"service:{service}")
+    return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=now))]
+
+
 def verify_caller(token: str, secret: bytes, *, now: datetime) -> Caller:
     """The caller a gateway-signed token names; :class:`Unauthenticated` if it does not verify."""
     try:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -86,10 +86,11 @@ class BlacklistMirror:
         *,
         call_timeout: float = 5.0,
         filter_timeout: float = 300.0,
-        metadata: Sequence[tuple[str, str]] = (),
+        metadata: Sequence[tuple[str, str]] | Callable[[], Sequence[tuple[str, str]]] = (),
         refilter_after: int = 50_000,
     ) -> None:
-        """``call_timeout`` bounds each small call; ``filter_timeout`` the whole download of a filter."""
+        """``call_timeout`` bounds each small call; ``filter_timeout`` the whole download of a filter.
+        ``metadata`` goes with every call; a callable is asked again for each call (short-lived tokens)."""
         if isinstance(channel, grpc.aio.Channel):
             self._stub: blacklist_pb2_grpc.BlacklistServiceAsyncStub = blacklist_pb2_grpc.BlacklistServiceStub(channel)
         elif isinstance(channel, grpc.Channel):
@@ -103,11 +104,16 @@ class BlacklistMirror:
             raise ValueError("refilter_after must not be negative")
         self._call_timeout = call_timeout
         self._filter_timeout = filter_timeout
-        self._metadata = tuple((str(key), str(value)) for key, value in metadata)
+        self._metadata_source = metadata if callable(metadata) else tuple(metadata)
         self._refilter_after = refilter_after
         self._state: _MirrorState | None = None
         # Overlapping syncs would race to store their results; an older one could overwrite a newer one.
         self._sync_lock = asyncio.Lock()
+
+    @property
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        source = self._metadata_source
+        return tuple((str(key), str(value)) for key, value in (source() if callable(source) else source))
 
     @property
     def version(self) -> int | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
 from pathlib import Path
 
 import grpc
@@ -15,17 +14,14 @@ from livetrust.blacklist.v1 import blacklist_pb2, blacklist_pb2_grpc
 from livetrust.clock import Clock, SystemClock
 from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
 from livetrust.runtime import (
-    CALLER_METADATA_KEY,
-    Caller,
     Database,
     LivetrustServer,
     OutboxRelay,
-    Role,
     ServiceConfig,
     ServiceDefinition,
     open_channel,
     service_address,
-    sign_caller,
+    service_caller_metadata,
 )
 
 from . import _storage as store
@@ -51,12 +47,6 @@ SERVICE_NAMES = tuple(
 _log = logging.getLogger("livetrust.credit")
 
 
-def service_caller_metadata(secret: bytes, now: datetime, platform_id: str) -> list[tuple[str, str]]:
-    """How credit identifies itself to another service: a signed SERVICE caller."""
-    caller = Caller(platform_id=platform_id, role=Role.SERVICE, key_id="service:credit")
-    return [(CALLER_METADATA_KEY, sign_caller(caller, secret, now=now))]
-
-
 def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> ServiceDefinition:
     assert config.database_url is not None
     clock = clock or SystemClock()
@@ -75,19 +65,21 @@ def build_service(config: ServiceConfig, *, clock: Clock | None = None) -> Servi
         # Signed at the real time: tokens expire by the wall clock, whatever clock the domain is given.
         now = SystemClock().now()
         await retention.SetRoomTier(
-            request, timeout=timeout, metadata=service_caller_metadata(secret, now, request.platform_id)
+            request,
+            timeout=timeout,
+            metadata=service_caller_metadata("credit", secret, platform_id=request.platform_id, now=now),
         )
 
     async def submit_blacklist_entry(payload: bytes, idempotency_key: str) -> None:
         request = blacklist_pb2.SubmitEntryRequest.FromString(payload)
         request.request_id = idempotency_key  # the blacklist returns the first entry for a resend
-        metadata = service_caller_metadata(secret, SystemClock().now(), request.platform_id)
+        metadata = service_caller_metadata("credit", secret, platform_id=request.platform_id, now=SystemClock().now())
         await blacklist.SubmitEntry(request, timeout=timeout, metadata=metadata)
 
     async def place_legal_hold(payload: bytes, idempotency_key: str) -> None:
         request = retention_pb2.PlaceLegalHoldRequest.FromString(payload)
         request.request_id = idempotency_key
-        metadata = service_caller_metadata(secret, SystemClock().now(), request.platform_id)
+        metadata = service_caller_metadata("credit", secret, platform_id=request.platform_id, now=SystemClock().now())
         await retention.PlaceLegalHold(request, timeout=timeout, metadata=metadata)
 
     relay = OutboxRelay(
