@@ -9,8 +9,9 @@ must judge) goes to the registry as before, so a listed person is always answere
 The mirror is as current as the registry's own replicas are with each other (they follow each other's
 writes by polling, ``LIVETRUST_BLACKLIST_FOLLOW_SECONDS``):
 - it syncs every ``sync_seconds``;
-- a blacklist write passing through this gateway syncs it before the writer gets the answer, so the
-  writer's next lookup through the same gateway sees the change;
+- a blacklist write passing through this gateway fences it off from the moment it is forwarded until a
+  sync that started after the registry's answer has completed (one starts at once), so the writer's next
+  lookup through the same gateway sees the change, from the registry if need be;
 - it answers only while the last successful sync started less than ``max_staleness_seconds`` ago and the
   channel to the registry is connected. A registry that stops is noticed when its connection drops, not
   at the next sync, and from then on lookups go to it and fail UNAVAILABLE as they would with no mirror.
@@ -19,6 +20,7 @@ writes by polling, ``LIVETRUST_BLACKLIST_FOLLOW_SECONDS``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -51,6 +53,20 @@ _REGISTRY = blacklist_pb2.DESCRIPTOR.services_by_name["BlacklistService"]
 #: after it (a method added later is treated as a write until it is named here).
 _READ_ONLY = frozenset(
     {"Lookup", "LookupByPrefix", "GetEntry", "ListEntries", "ListChanges", "GetFilter", "VerifyAuditLog"}
+)
+#: Answers to a write that mean the registry refused it, so nothing was committed.
+_REFUSED = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
 )
 _BY_GATEWAY = {"answered_by": "gateway"}
 _BY_REGISTRY = {"answered_by": "registry"}
@@ -110,6 +126,9 @@ class FreshMirror:
         #: Moves on whenever the mirror is known to be behind (a failed sync, a write through this gateway):
         #: a sync that started before the move does not make the mirror fresh.
         self._generation = 0
+        #: No local answer before this instant (a write whose outcome is unclear may still commit).
+        self._hold_until = float("-inf")
+        self._wake = asyncio.Event()
         self._failing = False
 
     @property
@@ -120,9 +139,12 @@ class FreshMirror:
     def fresh(self) -> bool:
         """Whether a local miss may be answered now."""
         synced_at = self._synced_at
+        if synced_at is None:
+            return False
+        now = self._monotonic()
         return (
-            synced_at is not None
-            and self._monotonic() - synced_at <= self._config.max_staleness_seconds
+            now - synced_at <= self._config.max_staleness_seconds
+            and now >= self._hold_until
             and self._channel.get_state(try_to_connect=False) is _READY
         )
 
@@ -159,12 +181,12 @@ class FreshMirror:
         )
         return response.SerializeToString()
 
-    async def sync(self, *, within_seconds: float | None = None) -> bool:
+    async def sync(self) -> bool:
         """Bring the mirror up to date; on failure it stops answering until a later sync succeeds."""
         started, generation = self._monotonic(), self._generation
         try:
-            await asyncio.wait_for(self._mirror.sync(), within_seconds)
-        except (grpc.aio.AioRpcError, ValueError, TimeoutError) as exc:
+            await self._mirror.sync()  # each call inside has its own deadline; a first filter may take minutes
+        except Exception as exc:  # whatever went wrong, the mirror is not known to be current
             self._invalidate()
             if not self._failing:
                 self._failing = True
@@ -177,34 +199,41 @@ class FreshMirror:
             _log.info("blacklist mirror current again", extra={"version": self._mirror.version})
         return True
 
-    async def after_write(self, *, within_seconds: float | None) -> None:
-        """A blacklist write went through this gateway: take it in before its caller hears back.
-
-        Until this sync completes no earlier sync counts, so the mirror cannot answer from a state older
-        than the write."""
+    def write_started(self) -> None:
+        """A blacklist write is on its way to the registry through this gateway."""
         self._invalidate()
-        await self.sync(within_seconds=within_seconds)
+
+    def write_finished(self, code: grpc.StatusCode) -> None:
+        """The registry answered a write with ``code``: no local answer until a sync that started after this.
+
+        So the writer's next lookup through this gateway goes to the registry until the mirror holds the
+        change. When the outcome is unclear (the call failed without the registry refusing it), the commit
+        may still land after this answer: the mirror then also waits out ``max_staleness_seconds``.
+        """
+        self._invalidate()
+        if code is not grpc.StatusCode.OK and code not in _REFUSED:
+            self._hold_until = self._monotonic() + self._config.max_staleness_seconds
+        self._wake.set()  # sync now rather than at the next tick
 
     def _invalidate(self) -> None:
         self._synced_at = None
         self._generation += 1
 
     async def follow(self) -> None:
-        """Background task: sync forever, every ``sync_seconds``."""
+        """Background task: sync every ``sync_seconds``, and at once after a write."""
         while True:
-            await self.sync()  # each call inside has its own timeout; a first filter may take minutes
-            await asyncio.sleep(self._config.sync_seconds)
+            self._wake.clear()
+            await self.sync()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._config.sync_seconds)
 
 
 def proxy_hooks(mirror: FreshMirror) -> dict[str, MethodHooks]:
     """What the gateway's proxy does around the registry's methods: ``Lookup`` answered from the mirror
-    where it can be, and a sync after every write."""
-
-    async def after_write(seconds_left: float) -> None:
-        await mirror.after_write(within_seconds=seconds_left)
-
+    where it can be, and every write fencing the mirror off until it has synced past the write."""
+    write = MethodHooks(before_forward=mirror.write_started, after_forward=mirror.write_finished)
     hooks = {f"/{_REGISTRY.full_name}/Lookup": MethodHooks(answer=mirror.answer_lookup)}
     for method in _REGISTRY.methods:
         if method.name not in _READ_ONLY and not (method.client_streaming or method.server_streaming):
-            hooks[f"/{_REGISTRY.full_name}/{method.name}"] = MethodHooks(after_success=after_write)
+            hooks[f"/{_REGISTRY.full_name}/{method.name}"] = write
     return hooks

@@ -7,9 +7,11 @@ backend's error comes back unchanged: code, message and trailing metadata, which
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 from google.protobuf import descriptor_pool
@@ -19,6 +21,9 @@ from livetrust.errors import Unavailable
 from livetrust.runtime import CALLER_METADATA_KEY, outbound_timeout, status_for_error
 
 __all__ = ["Backend", "MethodHooks", "ProxyHandler", "forwardable_metadata"]
+
+T = TypeVar("T")
+_log = logging.getLogger("livetrust.gateway")
 
 # Caller metadata the gateway passes on. Credentials stop here; the gateway's own signed caller
 # metadata replaces anything a client sent under that key.
@@ -63,12 +68,15 @@ class Backend:
 
 @dataclass(frozen=True, slots=True)
 class MethodHooks:
-    """The gateway's own work around one forwarded unary-unary method."""
+    """The gateway's own work around one forwarded unary-unary method. A hook never changes the answer:
+    one that raises is logged and the call goes on."""
 
     answer: Callable[[bytes], bytes | None] | None = None
     """Given the request bytes: the response bytes to send without calling the backend, or None to forward."""
-    after_success: Callable[[float], Awaitable[None]] | None = None
-    """Awaited once the backend answered OK and before the caller hears back, with the seconds left."""
+    before_forward: Callable[[], None] | None = None
+    """Called just before the call goes to the backend."""
+    after_forward: Callable[[grpc.StatusCode], None] | None = None
+    """Called with the backend's status code (OK included) before the caller hears back."""
 
 
 def _kind(method: str) -> str:
@@ -121,12 +129,14 @@ class ProxyHandler(grpc.GenericRpcHandler):
         hooks = self._hooks.get(method, MethodHooks())
         if hooks != MethodHooks() and kind != "unary_unary":
             raise ValueError(f"hooks are for unary-unary methods; {method} is {kind}")
-        answer, after_success = hooks.answer, hooks.after_success
+        answer, before, after = hooks.answer, hooks.before_forward, hooks.after_forward
         if kind.endswith("_unary"):
 
             async def unary_response(request: Any, context: grpc.aio.ServicerContext) -> bytes:
-                if answer is not None and (local := answer(request)) is not None:
+                if answer is not None and (local := _hook(answer, method, request)) is not None:
                     return local
+                if before is not None:
+                    _hook(before, method)
                 try:
                     inflight = call(
                         request,
@@ -136,9 +146,15 @@ class ProxyHandler(grpc.GenericRpcHandler):
                     response = await inflight
                     context.set_trailing_metadata(await inflight.trailing_metadata())
                 except grpc.aio.AioRpcError as exc:
+                    if after is not None:
+                        _hook(after, method, exc.code())
                     await _pass_error(context, exc, backend.name)
-                if after_success is not None:
-                    await after_success(outbound_timeout(context, backend.call_timeout_seconds))
+                except asyncio.CancelledError:  # the caller went away (or its deadline passed) mid-call
+                    if after is not None:
+                        _hook(after, method, grpc.StatusCode.CANCELLED)
+                    raise
+                if after is not None:
+                    _hook(after, method, grpc.StatusCode.OK)
                 return response
 
             factory = (
@@ -170,6 +186,14 @@ class ProxyHandler(grpc.GenericRpcHandler):
         if self._extra_metadata is not None:
             metadata.extend(self._extra_metadata(context))
         return metadata
+
+
+def _hook(hook: Callable[..., T], method: str, *args: Any) -> T | None:
+    try:
+        return hook(*args)
+    except Exception:
+        _log.exception("gateway hook failed; the call goes on", extra={"method": method})
+        return None
 
 
 async def _pass_error(context: grpc.aio.ServicerContext, exc: grpc.aio.AioRpcError, backend: str) -> NoReturn:

@@ -681,7 +681,11 @@ class BlacklistService:
         def read(session: Session) -> tuple[list[ChangeView], int]:
             rows = store.changes_since(session, since_version, size)
             views = [ChangeView(r.version, r.kind, r.entry_id, tuple(r.subject_digests), r.at) for r in rows]
-            return views, (views[-1].version if views else max(since_version, 0))
+            if views:
+                return views, views[-1].version
+            # Nothing newer: since_version, or the log's own end if that is lower (the log was reset or restored
+            # from a backup), so that a follower can tell it must start over.
+            return views, min(since_version, store.latest_version(session))
 
         return await self._db.read(read)
 

@@ -65,6 +65,10 @@ class _MirrorState:
     changes_since_filter: int = 0
 
 
+class _RegistryBehind(Exception):
+    """The registry's change log ends before the mirror's version."""
+
+
 def _require_digest(digest_hex: str) -> None:
     if not isinstance(digest_hex, str) or not _DIGEST_RE.fullmatch(digest_hex):
         raise ValueError(f"a subject digest is 64 lowercase hex characters: {digest_hex!r}")
@@ -131,7 +135,12 @@ class BlacklistMirror:
             state = self._state
             if state is None:
                 state = await self._download_filter()
-            state = await self._follow_changes(state, stop_after=self._refilter_after)
+            try:
+                state = await self._follow_changes(state, stop_after=self._refilter_after)
+            except _RegistryBehind:
+                # Its log ends before our version (reset, or restored from a backup): what we hold may list
+                # the wrong people and miss new ones under reused versions. Start over from its filter.
+                state = await self._follow_changes(await self._download_filter(), stop_after=None)
             if state.changes_since_filter > self._refilter_after:
                 # Too many changes to carry as extras: start over from a fresh filter and follow it to the end,
                 # whatever the count, so a sync always finishes.
@@ -241,6 +250,8 @@ class BlacklistMirror:
                     extras.update(change.subject_digests)
                     unlisted.difference_update(change.subject_digests)
                 changed += len(change.subject_digests)
+            if not response.changes and response.latest_version < version:
+                raise _RegistryBehind(f"the registry's change log ends at {response.latest_version}, before {version}")
             last_seen = response.changes[-1].version if response.changes else version
             next_version = max(version, response.latest_version or last_seen)
             # A full page that does not move the cursor would repeat forever.

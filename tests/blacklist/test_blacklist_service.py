@@ -306,6 +306,12 @@ async def test_watch_changes_delivers_a_change_committed_after_the_stream_opened
     stream.cancel()
     page = await stub.ListChanges(pb.ListChangesRequest(since_version=first.change.version), metadata=who())
     assert [c.entry_id for c in page.changes] == [later.entry_id] and page.latest_version == second.change.version
+    # Nothing newer: the cursor comes back as it went, unless it is past the log's end (a log reset or
+    # restored from a backup), and then the log's end tells a follower to start over.
+    empty = await stub.ListChanges(pb.ListChangesRequest(since_version=second.change.version), metadata=who())
+    assert not empty.changes and empty.latest_version == second.change.version
+    ahead = await stub.ListChanges(pb.ListChangesRequest(since_version=second.change.version + 50), metadata=who())
+    assert not ahead.changes and ahead.latest_version == second.change.version
 
 
 async def test_lookup_by_prefix_and_filter(registry) -> None:

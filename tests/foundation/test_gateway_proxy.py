@@ -162,3 +162,51 @@ def test_trace_context_is_forwarded_once() -> None:
     assert forwardable_metadata(incoming, trace_context=False) == [("x-request-id", "r")]
     assert outbound_tracing({"OTEL_TRACES_EXPORTER": "otlp"}) and outbound_tracing({"OTEL_EXPORTER_OTLP_ENDPOINT": "x"})
     assert not outbound_tracing({}) and not outbound_tracing({"OTEL_TRACES_EXPORTER": "none"})
+
+
+async def test_method_hooks_answer_locally_see_every_outcome_and_never_change_an_answer(make_env) -> None:
+    from livetrust.gateway import Backend, MethodHooks, ProxyHandler
+
+    env = make_env()
+    seen: list[tuple[str, grpc.StatusCode | None]] = []
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a hook's bug")
+
+    def hooks(name: str) -> MethodHooks:
+        return MethodHooks(
+            before_forward=lambda: seen.append((name, None)),
+            after_forward=lambda code: seen.append((name, code)),
+        )
+
+    running_echo = running(ServiceConfig.from_env("echo", env), echo_definition())
+    async with running_echo as (_, backend), grpc.aio.insecure_channel(backend) as backend_channel:
+        proxy = ProxyHandler(
+            {SERVICE: Backend("echo", backend_channel)},
+            hooks={
+                f"/{SERVICE}/Caller": MethodHooks(answer=lambda request: b"local" if request == b"me" else None),
+                f"/{SERVICE}/Metadata": MethodHooks(answer=broken, before_forward=broken, after_forward=broken),
+                f"/{SERVICE}/NotFound": hooks("NotFound"),
+                f"/{SERVICE}/Slow": hooks("Slow"),
+            },
+        )
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers((proxy,))
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                assert await call(channel, "Caller", b"me") == b"local"
+                assert await call(channel, "Caller", b"someone") == b"anonymous"  # forwarded
+                assert "metadata" in json.loads(await call(channel, "Metadata"))  # broken hooks, same answer
+                with pytest.raises(grpc.aio.AioRpcError) as missing:
+                    await call(channel, "NotFound")
+                assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+                with pytest.raises(grpc.aio.AioRpcError) as late:
+                    await call(channel, "Slow", timeout=0.2)
+                assert late.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        finally:
+            await server.stop(None)
+    # The caller's deadline ends the gateway's call to the backend, or the gateway's handler itself.
+    assert seen[:3] == [("NotFound", None), ("NotFound", grpc.StatusCode.NOT_FOUND), ("Slow", None)]
+    assert seen[3:] in ([("Slow", grpc.StatusCode.DEADLINE_EXCEEDED)], [("Slow", grpc.StatusCode.CANCELLED)])

@@ -114,7 +114,7 @@ async def test_no_local_answer_once_stale_or_while_the_registry_is_away(suite, r
     assert mirror.certainly_unlisted(digest(3))
 
 
-async def test_a_write_invalidates_the_mirror_until_it_has_synced_past_it(suite, registry_channel) -> None:
+async def test_a_write_fences_the_mirror_off_until_a_sync_started_after_it(suite, registry_channel) -> None:
     clock = FakeClock()
     mirror = mirror_on(suite, registry_channel, clock)
     assert await mirror.sync()
@@ -124,25 +124,64 @@ async def test_a_write_invalidates_the_mirror_until_it_has_synced_past_it(suite,
             registration(ADULT_2, "acct-8", "plat-b"), metadata=suite.key("plat-b")
         )
     ).subject_digest
-    await blacklist_person(suite, listed)
-    # A sync that started before the write (still running, or finishing late) must not make it fresh.
-    slow = asyncio.ensure_future(mirror.sync())
-    await mirror.after_write(within_seconds=5)
-    await slow
-    assert mirror.version is not None and before is not None and mirror.version > before
-    assert not mirror.certainly_unlisted(listed) and mirror.certainly_unlisted(digest(4))
-
-    # A write whose sync cannot finish leaves the mirror answering nothing until one does.
-    await suite.stop("blacklist")
-    await mirror.after_write(within_seconds=0.5)
+    mirror.write_started()
     assert not mirror.fresh()
+    # A sync that runs while the write is in flight may or may not see its commit: it does not count.
+    during = asyncio.ensure_future(mirror.sync())
+    await asyncio.sleep(0)
+    await blacklist_person(suite, listed)
+    mirror.write_finished(grpc.StatusCode.OK)
+    assert await during
+    assert not mirror.fresh()
+    assert await mirror.sync()
+    assert mirror.version is not None and before is not None and mirror.version > before
+    assert mirror.fresh() and not mirror.certainly_unlisted(listed) and mirror.certainly_unlisted(digest(4))
+
+    # Refused: nothing was written, the next sync restores local answers.
+    mirror.write_started()
+    mirror.write_finished(grpc.StatusCode.INVALID_ARGUMENT)
+    assert not mirror.fresh()
+    assert await mirror.sync() and mirror.fresh()
+
+    # Unclear (the call failed on the way): a commit may still land, so local answers wait out the bound.
+    mirror.write_started()
+    mirror.write_finished(grpc.StatusCode.DEADLINE_EXCEEDED)
+    assert await mirror.sync()
+    assert not mirror.fresh()
+    clock.now += 2.5
+    assert await mirror.sync() and mirror.fresh()
+
+
+async def test_the_follow_loop_syncs_at_once_after_a_write(suite, registry_channel) -> None:
+    mirror = FreshMirror(
+        registry_channel,
+        config=MirrorConfig(sync_seconds=30, max_staleness_seconds=60),
+        metadata=lambda: signed_caller(suite.env["LIVETRUST_CALLER_SECRET"].encode(), "livetrust", "SERVICE"),
+        call_timeout_seconds=2.0,
+    )
+    follow = asyncio.ensure_future(mirror.follow())
+    try:
+        for _ in range(100):
+            if mirror.fresh():
+                break
+            await asyncio.sleep(0.02)
+        assert mirror.fresh()
+        mirror.write_started()
+        mirror.write_finished(grpc.StatusCode.OK)
+        for _ in range(100):  # far sooner than the 30 s tick
+            if mirror.fresh():
+                break
+            await asyncio.sleep(0.02)
+        assert mirror.fresh()
+    finally:
+        follow.cancel()
 
 
 def test_hooks_cover_lookup_and_every_unary_write() -> None:
     hooks = proxy_hooks(object.__new__(FreshMirror))
     service = "/livetrust.blacklist.v1.BlacklistService/"
-    assert hooks[LOOKUP].answer is not None and hooks[LOOKUP].after_success is None
-    writes = {m.removeprefix(service) for m, h in hooks.items() if h.after_success is not None}
+    assert hooks[LOOKUP].answer is not None and hooks[LOOKUP].before_forward is None
+    writes = {m.removeprefix(service) for m, h in hooks.items() if h.before_forward and h.after_forward}
     assert writes == {"SubmitEntry", "ReviewEntry", "FileAppeal", "ResolveAppeal", "LiftEntry"}
 
 
