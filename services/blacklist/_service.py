@@ -527,10 +527,14 @@ class BlacklistService:
         now = self._clock.now()
 
         def expire(session: Session) -> list[str]:
+            # Locked, skipping rows another transaction is changing (a lift, an appeal): that change wins, and
+            # a row it leaves ACTIVE and due is taken by the next run. Unlocked, the sweep would wait on the
+            # row and then fail the whole batch on its changed version.
             rows = session.scalars(
                 select(store.EntryRow)
                 .where(store.EntryRow.status == EntryStatus.ACTIVE.value, store.EntryRow.listed_until <= now)
                 .limit(500)
+                .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
                 new_version = row.version + 1

@@ -514,3 +514,54 @@ async def test_expiry_job_marks_and_logs_expired_listings(database_url: str, mak
 
     assert verify_audit_command(Config.from_env("blacklist", env))[0]
     db.close()
+
+
+async def test_expiry_sweep_skips_an_entry_a_lift_is_changing(postgres_url: str, make_env, clock: FixedClock) -> None:
+    """A lift in flight when the sweep runs: the sweep used to read the entry unlocked, wait on the lift's
+    row lock to write it, then fail the whole batch with StaleDataError. Now it leaves the entry to the lift."""
+    from livetrust.blacklist import MIGRATIONS_DIR
+    from livetrust.blacklist._rules import BlacklistPolicy, Category
+    from livetrust.blacklist._service import BlacklistService, ListedIndexFollower
+    from livetrust.runtime import Database, current_caller
+
+    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", postgres_url))
+    db = Database(postgres_url, migrations_dir=MIGRATIONS_DIR)
+    follower = ListedIndexFollower(db)
+    await follower.load()
+    service = BlacklistService(db=db, follower=follower, clock=clock, policy=BlacklistPolicy.from_env(env))
+    entries = []
+    for _ in range(2):
+        current_caller.set(Caller("plat-a", Role.PLATFORM, "k"))
+        entry = await service.submit_entry(
+            platform_id="plat-a",
+            subject_digests=[digest()],
+            category=Category.SERIOUS_VIOLATION,
+            reason="r",
+            legal_basis="b",
+            evidence_refs=[],
+            listed_until=NOW + timedelta(days=3),
+            permanent=False,
+            request_id="",
+        )
+        current_caller.set(Caller("assoc", Role.REVIEWER, "k2"))
+        await service.review_entry(entry_id=entry.entry_id, approve=True, note="", expected_version=0)
+        entries.append(entry.entry_id)
+    clock.advance(timedelta(days=3))
+    lifting, other = entries
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.connect() as lift:
+            # The lift has written the row and not committed yet.
+            lift.execute(
+                sa.text("UPDATE entries SET status = 'LIFTED', version = version + 1 WHERE id = :id"), {"id": lifting}
+            )
+            sweep = asyncio.ensure_future(service.expire_due())
+            await asyncio.sleep(0.5)
+            lift.commit()
+        assert await sweep == 1
+    finally:
+        engine.dispose()
+    assert (await service.get_entry(entry_id=lifting)).status.value == "LIFTED"
+    assert (await service.get_entry(entry_id=other)).status.value == "EXPIRED"
+    assert await service.expire_due() == 0
+    db.close()
