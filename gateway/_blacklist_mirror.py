@@ -49,8 +49,8 @@ _answers = metrics.get_meter("livetrust").create_counter(
     description="Blacklist Lookup calls through the gateway, by who answered (gateway: a certain miss in its mirror)",
 )
 _REGISTRY = blacklist_pb2.DESCRIPTOR.services_by_name["BlacklistService"]
-#: Registry methods that change nothing. Every other unary one may list someone, so the mirror syncs
-#: after it (a method added later is treated as a write until it is named here).
+#: Registry methods that change nothing. Every other unary one may list someone, so it fences the mirror
+#: off (a method added later is treated as a write until it is named here).
 _READ_ONLY = frozenset(
     {"Lookup", "LookupByPrefix", "GetEntry", "ListEntries", "ListChanges", "GetFilter", "VerifyAuditLog"}
 )
