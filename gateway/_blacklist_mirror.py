@@ -130,6 +130,7 @@ class FreshMirror:
         self._hold_until = float("-inf")
         self._wake = asyncio.Event()
         self._failing = False
+        self._loaded = False
 
     @property
     def version(self) -> int | None:
@@ -190,13 +191,15 @@ class FreshMirror:
             self._invalidate()
             if not self._failing:
                 self._failing = True
-                _log.warning("blacklist mirror out of date: lookups go to the registry", extra={"error": repr(exc)})
+                # Before the first load the registry is usually still starting: not worth a warning.
+                log = _log.warning if self._mirror.version is not None else _log.info
+                log("blacklist mirror out of date: lookups go to the registry", extra={"error": repr(exc)})
             return False
         if generation == self._generation and (self._synced_at is None or started > self._synced_at):
             self._synced_at = started
-        if self._failing:
-            self._failing = False
-            _log.info("blacklist mirror current again", extra={"version": self._mirror.version})
+        if self._failing or not self._loaded:
+            self._failing, self._loaded = False, True
+            _log.info("blacklist mirror current", extra={"version": self._mirror.version})
         return True
 
     def write_started(self) -> None:
