@@ -76,12 +76,18 @@ class EligibilityDecision:
     """None for organisations (USCC) and for accounts without a verification."""
 
 
-def add_months(instant: datetime, months: int) -> datetime:
-    """The same wall-clock instant ``months`` later, clamped to the month's last day (Aug 31 + 6 -> Feb 28/29)."""
-    month_index = instant.month - 1 + months
-    year, month = instant.year + month_index // 12, month_index % 12 + 1
-    day = min(instant.day, calendar.monthrange(year, month)[1])
-    return instant.replace(year=year, month=month, day=day)
+def add_months(instant: datetime, months: int, tz: ZoneInfo | None = None) -> datetime:
+    """The same wall-clock instant ``months`` later on the calendar of ``tz`` (default: the instant's own
+    zone), clamped to the month's last day (Aug 31 + 6 -> Feb 28/29); returned in the instant's zone.
+
+    The calendar matters: 31 Mar 05:00 in Beijing is 30 Mar in UTC, and six months on UTC's calendar would
+    land a day after Beijing's 30 Sep."""
+    local = instant if tz is None else instant.astimezone(tz)
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    shifted = local.replace(year=year, month=month, day=day)
+    return shifted if tz is None else shifted.astimezone(instant.tzinfo)
 
 
 def consent_expiry(birth_date: date, tz: ZoneInfo) -> datetime:

@@ -394,7 +394,7 @@ class IdentityService:
             updated_at=row.updated_at,
         )
 
-    def _result_values(self, result: ProviderResult, now: datetime) -> dict[str, Any]:
+    def _result_values(self, result: ProviderResult, now: datetime, platform_id: str) -> dict[str, Any]:
         """The columns a provider's answer sets on a verification."""
         status = _STATUS_BY_OUTCOME[result.outcome]
         _verifications.add(1, {"status": status.value, "provider": self._provider.name})
@@ -407,11 +407,14 @@ class IdentityService:
         }
         if status is VerificationStatus.VERIFIED:
             values["verified_at"] = now
-            values["reverify_by"] = add_months(now, self._settings.reverify_months)
+            # Months counted on the platform's calendar (China time by default), not UTC's.
+            values["reverify_by"] = add_months(
+                now, self._settings.reverify_months, self._settings.timezone_for(platform_id)
+            )
         return values
 
     def _apply_result(self, row: store.VerificationRow, result: ProviderResult, now: datetime) -> None:
-        for column, value in self._result_values(result, now).items():
+        for column, value in self._result_values(result, now, row.platform_id).items():
             setattr(row, column, value)
 
     async def verify_identity(
@@ -469,7 +472,7 @@ class IdentityService:
         if result is None:  # the provider is asked outside any transaction: it may take seconds
             result = await self._provider.submit(name=person.name, id_number=person.normalized)
         now = self._clock.now()
-        values = self._result_values(result, now)
+        values = self._result_values(result, now, platform_id)
         fresh: dict[str, Any] | None = None
         if found.row is None:
             # Encrypted before the write transaction starts, so that it holds the write lock briefly.

@@ -31,6 +31,14 @@ def test_add_months_clamps_to_month_end() -> None:
     assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 2) == datetime(2027, 1, 15, tzinfo=UTC)
 
 
+def test_add_months_counts_on_the_local_calendar() -> None:
+    # Verified 31 Mar 05:00 in Beijing (30 Mar 21:00 UTC): due 30 Sep 05:00 Beijing, not 1 Oct.
+    verified_at = datetime(2025, 3, 30, 21, 0, tzinfo=UTC)
+    assert add_months(verified_at, 6, TZ) == datetime(2025, 9, 30, 5, 0, tzinfo=TZ)
+    assert add_months(verified_at, 6, TZ).tzinfo is UTC
+    assert add_months(verified_at, 6) == datetime(2025, 9, 30, 21, 0, tzinfo=UTC)  # UTC's calendar: a day late
+
+
 def test_no_verification_and_unfinished_ones() -> None:
     assert decide_eligibility(None, [], as_of=NOW, tz=TZ).reasons == ("NOT_VERIFIED",)
     pending = VerificationFacts(VerificationStatus.PENDING, IdType.RESIDENT_ID, date(1990, 1, 1), None)
