@@ -188,8 +188,11 @@ class EnforcementService:
                     reason=reason.strip(),
                     legal_basis=f"{rule_id}; enforcement measure {applied.name} ({row.measure_id})",
                     evidence_refs=list(evidence_refs),
-                    permanent=applied is MeasureType.BLACKLISTING and not days,
                 )
+                # The listed person is told the listing period: the measure's own, or else the registry's
+                # default period. Never permanent from here: a listing ends when its period ends.
+                if row.ends_at is not None:
+                    entry.listed_until.FromDatetime(row.ends_at)
                 enqueue(
                     session,
                     store.OUTBOX,

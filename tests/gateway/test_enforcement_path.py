@@ -70,6 +70,7 @@ async def test_reregistration_ban_end_to_end(suite, tmp_path) -> None:
         rule_id="rule-7.2",
         evidence_refs=["case://2026-113"],
         subject_digest=registered.subject_digest,
+        duration_days=365,
         request_id="ban-1",
     )
     measure = (await enforcement.ApplyMeasure(ban, metadata=a, timeout=5)).measure
@@ -86,6 +87,7 @@ async def test_reregistration_ban_end_to_end(suite, tmp_path) -> None:
 
     entry = await eventually(pending_entry)
     assert list(entry.subject_digests) == [registered.subject_digest] and measure.measure_id in entry.legal_basis
+    assert measure.HasField("ends_at")
     await blacklist.ReviewEntry(
         blacklist_pb2.ReviewEntryRequest(entry_id=entry.entry_id, decision=blacklist_pb2.REVIEW_DECISION_APPROVE),
         metadata=reviewer,
@@ -101,10 +103,11 @@ async def test_reregistration_ban_end_to_end(suite, tmp_path) -> None:
     why = await eventually(held)
     assert not why.HasField("purgeable_at")
 
-    # Another platform cannot sign the person up.
+    # Another platform cannot sign the person up, for as long as the ban lasts.
     denied = await flows.CheckRegistration(registration(ADULT, "acct-b", "plat-b"), metadata=b, timeout=5)
     assert denied.verdict == gateway_pb2.REGISTRATION_VERDICT_DENY_BLACKLISTED
     assert denied.blacklist.entry_id == entry.entry_id
+    assert denied.blacklist.listed_until.ToDatetime(UTC) == measure.ends_at.ToDatetime(UTC)
 
     restrictions = await enforcement.GetActiveRestrictions(
         pb.GetActiveRestrictionsRequest(platform_id="plat-a", account_id="acct-1"), metadata=a
