@@ -30,9 +30,15 @@ _log = logging.getLogger("livetrust.outbox")
 Deliver = Callable[[bytes, str], Awaitable[None]]
 
 # The receiver refused the request itself: retrying cannot help, a person must look (and alerts do).
+# Retrying one of these would also hold back every later row for its destination (kept in order).
+# ALREADY_EXISTS: the receiver holds a conflicting record (a resend of the same row is answered as a
+# success, deduplicated by its id); FAILED_PRECONDITION: the receiver's state forbids it.
 _PERMANENT = {
     grpc.StatusCode.INVALID_ARGUMENT,
     grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.OUT_OF_RANGE,
     grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.UNAUTHENTICATED,
     grpc.StatusCode.UNIMPLEMENTED,

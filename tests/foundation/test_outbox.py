@@ -75,7 +75,17 @@ async def test_a_down_destination_does_not_delay_the_others(outbox) -> None:
     assert tried == [b"down0", b"down1", b"down3"]
 
 
-async def test_a_permanent_refusal_is_dead_at_once_and_does_not_block_its_destination(outbox) -> None:
+@pytest.mark.parametrize(
+    "code",
+    [
+        grpc.StatusCode.INVALID_ARGUMENT,
+        # The blacklist's answer to a second entry for a person this platform already reported: retried, it
+        # used to hold back every later ban for 10,000 attempts.
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    ],
+)
+async def test_a_permanent_refusal_is_dead_at_once_and_does_not_block_its_destination(outbox, code) -> None:
     db, table = outbox
     clock = FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
     for n in range(2):
@@ -87,7 +97,7 @@ async def test_a_permanent_refusal_is_dead_at_once_and_does_not_block_its_destin
 
     async def picky(payload: bytes, _id: str) -> None:
         if payload == b"0":
-            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT)
+            raise _Refused(code)
         delivered.append(payload)
 
     relay = OutboxRelay(db=db, table=table, deliverers={"svc": picky}, clock=clock)
@@ -95,7 +105,7 @@ async def test_a_permanent_refusal_is_dead_at_once_and_does_not_block_its_destin
     dead = db.run_sync(
         lambda s: s.execute(sa.select(table.c.dead_at, table.c.last_error).where(table.c.dedup_key == "k0")).one()
     )
-    assert dead.dead_at is not None and dead.last_error.startswith("INVALID_ARGUMENT")
+    assert dead.dead_at is not None and dead.last_error.startswith(code.name)
     # The same dedup key is enqueued once.
     first = db.run_sync(lambda s: s.scalar(sa.select(table.c.id).where(table.c.dedup_key == "k1")))
     assert (
