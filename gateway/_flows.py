@@ -124,11 +124,14 @@ class ComplianceFlows(gateway_pb2_grpc.ComplianceGatewayServicer):
                 verify, timeout=outbound_timeout(context, self._cap), metadata=self._metadata()
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.INVALID_ARGUMENT:
+            violations = _violations(exc) if exc.code() is grpc.StatusCode.INVALID_ARGUMENT else []
+            # A verdict about the person only when the person's data is what was wrong; a malformed request
+            # (no account, no role) is the caller's INVALID_ARGUMENT, passed on as identity gave it.
+            if violations and all(v.field.startswith("person.") for v in violations):
                 return pb.CheckRegistrationResponse(
                     verdict=pb.REGISTRATION_VERDICT_REJECT_INVALID_IDENTITY,
                     reasons=["INVALID_IDENTITY"],
-                    violations=_violations(exc),
+                    violations=violations,
                 )
             await _abort_for(context, exc, "identity")
         v = verified.verification

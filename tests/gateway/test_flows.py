@@ -71,6 +71,20 @@ async def test_registration_verdicts(suite) -> None:
     assert invalid.verdict == pb.REGISTRATION_VERDICT_REJECT_INVALID_IDENTITY
     assert [(v.field, v.reason) for v in invalid.violations] == [("person.id_number", "CHECK_CHARACTER")]
 
+    # A malformed request is the caller's error, not a verdict on the person.
+    for malformed, field in (
+        (registration(ADULT, account=""), "account_id"),
+        (pb.CheckRegistrationRequest(platform_id="plat-a", account_id="acct-4", person=person(ADULT)), "role"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await flows.CheckRegistration(malformed, metadata=key, timeout=5)
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        status = rpc_status.from_call(refused.value)  # type: ignore[arg-type]
+        assert status is not None
+        bad = error_details_pb2.BadRequest()
+        assert any(d.Unpack(bad) for d in status.details)
+        assert field in {v.field for v in bad.field_violations}
+
     impostor = await flows.CheckRegistration(registration(("冒名者", ADULT[1]), "acct-5"), metadata=key, timeout=5)
     assert impostor.verdict == pb.REGISTRATION_VERDICT_REJECT_INVALID_IDENTITY
     assert "PROVIDER_NAME_MISMATCH" in impostor.reasons
