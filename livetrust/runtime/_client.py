@@ -11,6 +11,8 @@ import grpc
 
 from livetrust.tls import TlsConfig
 
+from ._telemetry import grpc_trace_filter
+
 __all__ = [
     "DEFAULT_CALL_TIMEOUT_SECONDS",
     "open_channel",
@@ -75,7 +77,7 @@ def open_channel(
     if outbound_tracing(env):
         from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
-        interceptors = list(aio_client_interceptors())
+        interceptors = list(aio_client_interceptors(filter_=grpc_trace_filter(env)))
     tls = TlsConfig.from_env(env)
     if tls is not None:
         return grpc.aio.secure_channel(

@@ -21,7 +21,7 @@ from livetrust.tls import TlsConfig
 from ._config import ServiceConfig
 from ._db import Database
 from ._interceptors import RpcInterceptor
-from ._telemetry import configure_logging, setup_telemetry, shutdown_telemetry
+from ._telemetry import configure_logging, grpc_trace_filter, setup_telemetry, shutdown_telemetry
 
 __all__ = [
     "LivetrustServer",
@@ -190,7 +190,7 @@ def create_server(
     if telemetry.tracing:
         from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-        interceptors.append(aio_server_interceptor())
+        interceptors.append(aio_server_interceptor(filter_=grpc_trace_filter(config.env)))
     interceptors.append(
         RpcInterceptor(
             service=config.name,

@@ -11,11 +11,12 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry import metrics, trace
 from pythonjsonlogger.json import JsonFormatter
 
-__all__ = ["Telemetry", "configure_logging", "setup_telemetry"]
+__all__ = ["Telemetry", "configure_logging", "grpc_trace_filter", "setup_telemetry"]
 
 _EXPORTER_VARS = ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -76,6 +77,18 @@ def _wanted(env: Mapping[str, str], signal: str) -> str | None:
     if exporter in (None, "", "none"):
         return None
     return exporter.split(",")[0].strip()
+
+
+def grpc_trace_filter(env: Mapping[str, str]) -> Any:
+    """The gRPC instrumentation's filter for ``OTEL_PYTHON_GRPC_EXCLUDED_SERVICES`` (comma-separated service
+    names kept out of traces, e.g. health probes), or None. The library reads the variable only in its global
+    instrumentors, from ``os.environ``; our interceptors are built by hand and take config from ``env``."""
+    from opentelemetry.instrumentation.grpc import filters
+
+    services = [s.strip() for s in env.get("OTEL_PYTHON_GRPC_EXCLUDED_SERVICES", "").split(",") if s.strip()]
+    if not services:
+        return None
+    return filters.negate(filters.any_of(*(filters.service_name(name) for name in services)))
 
 
 def setup_telemetry(service: str, env: Mapping[str, str] | None = None) -> Telemetry:

@@ -162,3 +162,21 @@ def test_servers_run_on_the_configured_event_loop(make_env, event_loop: str) -> 
 def test_an_unknown_event_loop_is_refused_at_start(make_env) -> None:
     with pytest.raises(ValueError, match="LIVETRUST_EVENT_LOOP"):
         ServiceConfig.from_env("echo_test", make_env(LIVETRUST_EVENT_LOOP="trio"))
+
+
+def test_excluded_services_stay_out_of_grpc_traces() -> None:
+    """OTEL_PYTHON_GRPC_EXCLUDED_SERVICES (the k8s otel component sets the health service) reaches our own
+    interceptors: the library reads it only in its global instrumentors."""
+    from livetrust.runtime._telemetry import grpc_trace_filter
+
+    class Details(grpc.HandlerCallDetails):
+        def __init__(self, method: str) -> None:
+            self.method = method
+            self.invocation_metadata = ()
+
+    traced = grpc_trace_filter({"OTEL_PYTHON_GRPC_EXCLUDED_SERVICES": "grpc.health.v1.Health, livetrust.test.Echo"})
+    assert traced is not None
+    assert not traced(Details("/grpc.health.v1.Health/Check"))
+    assert not traced(Details("/livetrust.test.Echo/Metadata"))
+    assert traced(Details("/livetrust.blacklist.v1.BlacklistService/Lookup"))
+    assert grpc_trace_filter({}) is None and grpc_trace_filter({"OTEL_PYTHON_GRPC_EXCLUDED_SERVICES": " "}) is None
