@@ -77,6 +77,15 @@ DEFAULT_BASE_DAYS: Mapping[ContentClass, int] = MappingProxyType(
 # Key rooms keep their live content "longer, per platform policy": the length is the platform's choice
 # (configuration, changed through ChangePolicy), not the law. Logs are not live content: no extension.
 _DEFAULT_KEY_ROOM_EXTENSION_DAYS = 365
+#: Classes whose key-room extension the law requires ("longer retention of their live content"): the
+#: broadcast and its interactions. Transaction and verification records get an extension by default too,
+#: but that is the platform's choice.
+_LIVE_CONTENT_CLASSES = frozenset(
+    {ContentClass.LIVE_REPLAY, ContentClass.INTERACTION_RECORD, ContentClass.LIVE_CONTENT}
+)
+# A century is far beyond any retention the rules ask for; an unbounded count overflows the date
+# arithmetic (every artifact of the class then fails), and a locked policy could never come back down.
+_MAX_DAYS = 36_500
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +149,8 @@ def _check_days(content_class: ContentClass, change: PolicyChange) -> None:
     below_law = False
     if change.base_days < 0:
         violations.append(FieldViolation("base_days", "must not be negative", reason="NEGATIVE_DAYS"))
+    elif change.base_days > _MAX_DAYS:
+        violations.append(FieldViolation("base_days", f"at most {_MAX_DAYS} days", reason="OUT_OF_RANGE"))
     elif change.base_days < minimum:
         below_law = True
         violations.append(
@@ -151,6 +162,18 @@ def _check_days(content_class: ContentClass, change: PolicyChange) -> None:
         )
     if change.key_room_extension_days < 0:
         violations.append(FieldViolation("key_room_extension_days", "must not be negative", reason="NEGATIVE_DAYS"))
+    elif change.key_room_extension_days > _MAX_DAYS:
+        violations.append(FieldViolation("key_room_extension_days", f"at most {_MAX_DAYS} days", reason="OUT_OF_RANGE"))
+    elif change.key_room_extension_days < 1 and content_class in _LIVE_CONTENT_CLASSES:
+        # The law asks key rooms to keep their live content longer than the base period, not merely as long.
+        below_law = True
+        violations.append(
+            FieldViolation(
+                "key_room_extension_days",
+                f"key rooms must keep {content_class.value} longer: at least 1 day",
+                reason="BELOW_REGULATORY_MINIMUM",
+            )
+        )
     if violations:
         raise InvalidArgument(violations, reason="BELOW_REGULATORY_MINIMUM" if below_law else None)
 

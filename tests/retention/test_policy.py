@@ -33,6 +33,7 @@ THREE_YEAR_CLASSES = (
     ContentClass.TRANSACTION_RECORD,
     ContentClass.VERIFICATION_RECORD,
 )
+LIVE_CONTENT_CLASSES = (ContentClass.LIVE_REPLAY, ContentClass.INTERACTION_RECORD, ContentClass.LIVE_CONTENT)
 ENDED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 utc_datetimes = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC))
 
@@ -52,6 +53,11 @@ def compliance(content_class: ContentClass = ContentClass.LIVE_REPLAY, *, locked
         actor_is_admin=False,
     )
     return lock_policy(policy) if locked else policy
+
+
+def least_extension(content_class: ContentClass) -> int:
+    """The shortest key-room extension a class may have: key rooms keep live content longer, logs need not."""
+    return 0 if content_class is ContentClass.LOG else 1
 
 
 def facts(policy: Policy, **kwargs: object) -> RetentionFacts:
@@ -194,9 +200,9 @@ def test_unlocked_compliance_may_return_to_governance_as_a_bypass() -> None:
     [
         (PolicyChange(1200, 365), 1),
         (PolicyChange(1300, 364), 1),
-        (PolicyChange(1200, 0), 2),
+        (PolicyChange(1200, 1), 2),
         (PolicyChange(1300, 365, Mode.GOVERNANCE), 1),
-        (PolicyChange(1200, 0, Mode.GOVERNANCE, "court approved"), 3),
+        (PolicyChange(1200, 1, Mode.GOVERNANCE, "court approved"), 3),
     ],
 )
 def test_locked_policy_may_only_be_extended_even_by_an_admin(change: PolicyChange, violations: int) -> None:
@@ -224,20 +230,65 @@ def test_locked_policy_extends_by_anyone_and_stays_locked() -> None:
 @pytest.mark.parametrize("mode", list(Mode))
 @pytest.mark.parametrize("content_class", list(ContentClass))
 def test_below_the_law_is_refused_in_either_mode(mode: Mode, content_class: ContentClass) -> None:
+    extension = least_extension(content_class)
     policy = change_policy(
         default_policy("p-1", content_class),
-        PolicyChange(DEFAULT_BASE_DAYS[content_class], 0, mode, "setup"),
+        PolicyChange(DEFAULT_BASE_DAYS[content_class], extension, mode, "setup"),
         actor_is_admin=True,
     )
     minimum = DEFAULT_BASE_DAYS[content_class]
     with pytest.raises(InvalidArgument) as raised:
-        change_policy(policy, PolicyChange(minimum - 1, 0, reason="cheaper"), actor_is_admin=True)
+        change_policy(policy, PolicyChange(minimum - 1, extension, reason="cheaper"), actor_is_admin=True)
     assert raised.value.reason == "BELOW_REGULATORY_MINIMUM"
     assert [(v.field, v.reason) for v in raised.value.violations] == [("base_days", "BELOW_REGULATORY_MINIMUM")]
     if mode is Mode.COMPLIANCE:
         with pytest.raises(InvalidArgument):
-            change_policy(lock_policy(policy), PolicyChange(minimum - 1, 0), actor_is_admin=True)
-    assert change_policy(policy, PolicyChange(minimum, 0), actor_is_admin=True).base_days == minimum
+            change_policy(lock_policy(policy), PolicyChange(minimum - 1, extension), actor_is_admin=True)
+    assert change_policy(policy, PolicyChange(minimum, extension), actor_is_admin=True).base_days == minimum
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("content_class", LIVE_CONTENT_CLASSES)
+def test_key_rooms_keep_live_content_longer_in_either_mode(mode: Mode, content_class: ContentClass) -> None:
+    """ "Longer retention of their live content": an extension of 0 is refused, even for an admin."""
+    policy = change_policy(
+        default_policy("p-1", content_class),
+        PolicyChange(DEFAULT_BASE_DAYS[content_class], 1, mode, "setup"),
+        actor_is_admin=True,
+    )
+    assert policy.key_room_extension_days == 1
+    with pytest.raises(InvalidArgument) as raised:
+        change_policy(policy, PolicyChange(policy.base_days, 0, reason="cheaper"), actor_is_admin=True)
+    assert raised.value.reason == "BELOW_REGULATORY_MINIMUM"
+    assert [(v.field, v.reason) for v in raised.value.violations] == [
+        ("key_room_extension_days", "BELOW_REGULATORY_MINIMUM")
+    ]
+
+
+@pytest.mark.parametrize(
+    "content_class", [ContentClass.LOG, ContentClass.TRANSACTION_RECORD, ContentClass.VERIFICATION_RECORD]
+)
+def test_records_that_are_not_live_content_may_have_no_key_room_extension(content_class: ContentClass) -> None:
+    base = DEFAULT_BASE_DAYS[content_class]
+    policy = change_policy(default_policy("p-1", content_class), PolicyChange(base, 0, reason="r"), actor_is_admin=True)
+    assert policy.key_room_extension_days == 0
+
+
+@pytest.mark.parametrize("content_class", list(ContentClass))
+@pytest.mark.parametrize(
+    ("base", "extension", "field"),
+    [(36_501, 365, "base_days"), (3_000_000, 365, "base_days"), (1096, 36_501, "key_room_extension_days")],
+)
+def test_day_counts_have_an_upper_bound(content_class: ContentClass, base: int, extension: int, field: str) -> None:
+    """Unbounded counts overflow the date arithmetic of every later artifact; a locked policy could never
+    come back down, so they are refused up front."""
+    for policy in (default_policy("p-1", content_class), compliance(content_class, locked=True)):
+        with pytest.raises(InvalidArgument) as raised:
+            change_policy(policy, PolicyChange(base, extension), actor_is_admin=True)
+        assert [(v.field, v.reason) for v in raised.value.violations] == [(field, "OUT_OF_RANGE")]
+    # The bound itself is accepted, and an artifact's dates still compute.
+    top = change_policy(default_policy("p-1", content_class), PolicyChange(36_500, 36_500), actor_is_admin=False)
+    assert decide(facts(top, key_room=True)).retain_until == ENDED + timedelta(days=73_000)
 
 
 def test_negative_days_are_invalid_arguments() -> None:
@@ -285,7 +336,7 @@ def test_leaving_key_under_compliance_keeps_the_promise() -> None:
 
 def test_a_compliance_promise_outlives_a_later_switch_to_governance() -> None:
     promised = ENDED + timedelta(days=1461)
-    back = change_policy(compliance(), PolicyChange(1096, 0, Mode.GOVERNANCE, "mistake"), actor_is_admin=True)
+    back = change_policy(compliance(), PolicyChange(1096, 1, Mode.GOVERNANCE, "mistake"), actor_is_admin=True)
     assert decide(facts(back, promised_until=promised)).retain_until == promised
 
 

@@ -241,6 +241,46 @@ async def test_policy_modes_and_the_irreversible_lock(retention) -> None:
     assert retention.count("audit_log") == 5  # every accepted change and the lock, hash-chained
 
 
+async def test_policy_day_counts_are_bounded_and_key_rooms_keep_live_content_longer(retention) -> None:
+    """A huge day count would overflow every later artifact's dates (INTERNAL for ever once locked); an
+    extension of 0 would keep key rooms' live content no longer. Both are refused, even for an admin."""
+    stub = retention.stub
+    refused = [
+        (REPLAY, 3_000_000, 365, "base_days"),
+        (REPLAY, 1096, 36_501, "key_room_extension_days"),
+        (pb.CONTENT_CLASS_LIVE_CONTENT, 60, 0, "key_room_extension_days"),
+        (LOG, 36_501, 0, "base_days"),
+    ]
+    for content_class, base_days, extension, field in refused:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.UpsertPolicy(
+                pb.UpsertPolicyRequest(
+                    platform_id="plat-a",
+                    content_class=content_class,
+                    base_days=base_days,
+                    key_room_extension_days=extension,
+                    mode=pb.MODE_COMPLIANCE,
+                    reason="r",
+                ),
+                metadata=retention.who("ops", "ADMIN"),
+            )
+        assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert violations(raised.value) == {field}
+    assert retention.count("audit_log") == 0
+    # Logs are not live content: no extension is fine; the bound itself is accepted and artifacts register.
+    log = (
+        await stub.UpsertPolicy(
+            pb.UpsertPolicyRequest(
+                platform_id="plat-a", content_class=LOG, base_days=36_500, key_room_extension_days=0
+            ),
+            metadata=retention.who(),
+        )
+    ).policy
+    assert (log.base_days, log.key_room_extension_days) == (36_500, 0)
+    registered = await retention.register("a/app.log", cls=LOG)
+    assert registered.retain_until.ToDatetime(tzinfo=UTC) == ENDED + timedelta(days=36_500)
+
+
 async def test_key_room_extension_is_set_based_and_leaving_respects_compliance(retention) -> None:
     stub = retention.stub
     await stub.UpsertPolicy(
