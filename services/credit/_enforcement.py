@@ -47,6 +47,11 @@ from ._service import CreditService
 
 __all__ = ["PLACE_LEGAL_HOLD", "SUBMIT_BLACKLIST_ENTRY", "EnforcementService", "MeasureView", "Report"]
 
+#: The blacklist's limits on an entry's evidence (services/blacklist/_service.py), which every measure
+#: that may end up on the blacklist must meet.
+_MAX_EVIDENCE_REFS = 50
+_MAX_EVIDENCE_REF_LENGTH = 512
+
 #: Outbox destinations.
 SUBMIT_BLACKLIST_ENTRY = "blacklist.SubmitEntry"
 PLACE_LEGAL_HOLD = "retention.PlaceLegalHold"
@@ -118,8 +123,12 @@ class EnforcementService:
         check_identifier(violations, "rule_id", rule_id)
         if not evidence_refs:
             violations.append(FieldViolation("evidence_refs", "a measure needs its evidence", "REQUIRED"))
+        # The blacklist's own limits: a ban it would refuse must be refused here, or its outbox delivery
+        # fails forever and the person is never listed.
+        if len(evidence_refs) > _MAX_EVIDENCE_REFS:
+            violations.append(FieldViolation("evidence_refs", f"at most {_MAX_EVIDENCE_REFS}", "TOO_MANY"))
         for i, ref in enumerate(evidence_refs):
-            check_text(violations, f"evidence_refs[{i}]", ref, max_length=512)
+            check_text(violations, f"evidence_refs[{i}]", ref, max_length=_MAX_EVIDENCE_REF_LENGTH)
         if not 0 <= duration_days <= 3650:
             violations.append(FieldViolation("duration_days", "0 to 3650", "OUT_OF_RANGE"))
         needs_digest = measure in BLACKLIST_MEASURES

@@ -61,6 +61,8 @@ MAX_BATCH = 1000
 #: Accounts a re-scoring job rewrites per transaction (and per progress step).
 RESCORE_BATCH = 1000
 _FUTURE_TOLERANCE = timedelta(minutes=5)
+#: The longest model_json accepted: the default scorecard is about 3 KiB, so this leaves ample room.
+_MAX_MODEL_JSON_LENGTH = 64 * 1024
 _K = TypeVar("_K")
 
 
@@ -435,8 +437,14 @@ class CreditService:
     # --- models -------------------------------------------------------------------------------
 
     def parse_model(self, model_json: str, field: str = "model_json") -> Scorecard:
+        # A scorecard is a few KiB; a bound keeps parsing cheap whatever a caller sends.
+        if len(model_json) > _MAX_MODEL_JSON_LENGTH:
+            raise InvalidArgument([FieldViolation(field, f"at most {_MAX_MODEL_JSON_LENGTH} characters", "TOO_LONG")])
         try:
             card = Scorecard.from_dict(json.loads(model_json))
+        except RecursionError:
+            # Deep nesting (e.g. "[" * 100000) exhausts the parser's stack: a bad document, not a fault.
+            raise InvalidArgument([FieldViolation(field, "nested too deeply", "MODEL_FORMAT")]) from None
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidArgument([FieldViolation(field, f"not a scorecard document: {exc}", "MODEL_FORMAT")]) from None
         problems = card.validate()

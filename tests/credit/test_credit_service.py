@@ -10,6 +10,8 @@ import grpc
 import pytest
 import sqlalchemy as sa
 from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from livetrust.clock import FixedClock
 from livetrust.credit import build_service
@@ -98,6 +100,27 @@ async def credit(database_url: str, make_env, clock: FixedClock):
 
 def me(config: ServiceConfig, platform: str = "plat-a", role: str = "PLATFORM"):
     return signed_caller(config.caller_secret or b"", platform, role)
+
+
+def bad_fields(exc: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """The (field, reason) pairs of an INVALID_ARGUMENT's google.rpc.BadRequest."""
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    assert status is not None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            return [(v.field, v.reason) for v in bad.field_violations]
+    return []
+
+
+def count_rows(url: str, table: str) -> int:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 async def test_record_events_new_duplicate_rejected_in_order(credit) -> None:
@@ -278,6 +301,71 @@ async def test_simulate_and_publish_model_rescore(credit) -> None:
         pb.GetCreditScoreRequest(platform_id="plat-a", account_id="acct-0"), metadata=me(config)
     )
     assert score.model_version == "2026.2" and score.score == simulated.score.score
+
+
+async def test_deeply_nested_or_oversized_models_are_invalid_arguments(credit) -> None:
+    """A document nested deeper than the JSON parser's stack, or longer than any scorecard, is the
+    caller's mistake (INVALID_ARGUMENT), not a server fault (INTERNAL)."""
+    stub, config, _, url = credit
+    nested = "[" * 50_000  # within the length bound: only the nesting is wrong
+    deep = '{"version": ' + "[" * 5_000 + "]" * 5_000 + "}"  # well formed, still too deep
+    oversized = "[" * 100_000
+    for doc, reason in ((nested, "MODEL_FORMAT"), (deep, "MODEL_FORMAT"), (oversized, "TOO_LONG")):
+        with pytest.raises(grpc.aio.AioRpcError) as simulated:
+            await stub.SimulateScore(
+                pb.SimulateScoreRequest(model_json=doc, platform_id="plat-a", account_id="acct-0"), metadata=me(config)
+            )
+        assert simulated.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert bad_fields(simulated.value) == [("model_json", reason)]
+        with pytest.raises(grpc.aio.AioRpcError) as published:
+            await stub.PublishModel(pb.PublishModelRequest(model_json=doc), metadata=me(config, "ops", "ADMIN"))
+        assert published.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert bad_fields(published.value) == [("model_json", reason)]
+    assert count_rows(url, "models") == 0
+    # A real scorecard, even pretty-printed, is well within the bound.
+    card = Scorecard.default().to_dict()
+    card["version"] = "2026.3"
+    doc = json.dumps(card, indent=8)
+    simulated_ok = await stub.SimulateScore(
+        pb.SimulateScoreRequest(model_json=doc, platform_id="plat-a", account_id="acct-0"), metadata=me(config)
+    )
+    assert simulated_ok.score.model_version == "2026.3"
+
+
+async def test_a_measure_with_more_evidence_than_the_blacklist_takes_is_refused(credit) -> None:
+    """The blacklist takes at most 50 evidence refs of at most 512 characters: a blacklisting with more
+    would be accepted here, then fail its delivery for ever and never list the person."""
+    from livetrust.credit.v1 import enforcement_pb2, enforcement_pb2_grpc
+
+    stub, config, _, url = credit
+    enforcement = enforcement_pb2_grpc.EnforcementServiceStub(stub.channel)
+
+    def blacklisting(refs: list[str], request_id: str) -> enforcement_pb2.ApplyMeasureRequest:
+        return enforcement_pb2.ApplyMeasureRequest(
+            platform_id="plat-a",
+            account_id="acct-bl",
+            measure=enforcement_pb2.MEASURE_TYPE_BLACKLISTING,
+            reason="counterfeit goods sold as genuine",
+            rule_id="fake-goods-1",
+            evidence_refs=refs,
+            subject_digest="a" * 64,
+            request_id=request_id,
+        )
+
+    too_many = [f"clip://{i}" for i in range(51)]
+    too_long = ["clip://" + "x" * 506]  # 513 characters
+    for refs, expected in ((too_many, ("evidence_refs", "TOO_MANY")), (too_long, ("evidence_refs[0]", "TOO_LONG"))):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await enforcement.ApplyMeasure(blacklisting(refs, "r-refused"), metadata=me(config))
+        assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert bad_fields(refused.value) == [expected]
+    assert count_rows(url, "measures") == count_rows(url, "outbox") == 0
+    # At the blacklist's limits the measure is applied and its listing queued.
+    applied = await enforcement.ApplyMeasure(
+        blacklisting([f"clip://{i}".ljust(512, "x") for i in range(50)], "r-ok"), metadata=me(config)
+    )
+    assert len(applied.measure.evidence_refs) == 50
+    assert count_rows(url, "measures") == 1
 
 
 async def test_tier_change_reaches_retention_after_it_comes_back(credit, tmp_path) -> None:
