@@ -82,7 +82,15 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
 
 
 def age_band(birth_date: date, on: date) -> AgeBand:
-    """Return the age band of a person on the calendar date ``on``."""
+    """Return the age band of a person on the calendar date ``on``.
+
+    Total: a person not yet born on ``on`` is UNDER_16. Eligibility asks about any instant a caller
+    names, and "not yet born" is as far from the thresholds as can be, the safe side for gating.
+    """
+    _require_date(birth_date, "birth_date")
+    _require_date(on, "on")
+    if on < birth_date:
+        return AgeBand.UNDER_16
     age = age_on(birth_date, on)
     if age < _MIN_SUPERVISED_AGE:
         return AgeBand.UNDER_16

@@ -15,10 +15,12 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
+    "MAX_ID_NUMBER_LENGTH",
     "IdNumberCheck",
     "IdType",
     "Sex",
     "Violation",
+    "id_number_too_long",
     "mask_id_number",
     "resident_id_check_character",
     "uscc_check_character",
@@ -102,6 +104,13 @@ _USCC_LENGTH = 18
 
 _ID_NUMBER = "id_number"
 
+MAX_ID_NUMBER_LENGTH = 64
+"""Longer input (after normalisation) cannot be a number of any supported type. It is refused before any
+per-character scan, so that neither the work nor the description grows with the input."""
+
+# Descriptions name at most this many positions: they travel in gRPC trailers, whose size is limited.
+_MAX_LISTED_POSITIONS = 5
+
 
 def resident_id_check_character(first17: str) -> str:
     """Return the GB 11643-1999 check character ("0"-"9" or "X") for 17 ASCII digits."""
@@ -134,7 +143,8 @@ def mask_id_number(normalized: str) -> str:
 
 
 def validate_id_number(id_type: IdType, raw: str, *, today: datetime.date) -> IdNumberCheck:
-    """Validate ``raw`` as an identity number of ``id_type`` and list every violation found.
+    """Validate ``raw`` as an identity number of ``id_type`` and list every violation found; input
+    longer than :data:`MAX_ID_NUMBER_LENGTH` gets a single LENGTH violation and no further checks.
 
     Normalisation removes all whitespace (people type numbers in groups) and uppercases.
     ``today`` is the caller's local date; it bounds birth dates from above.
@@ -152,12 +162,32 @@ def validate_id_number(id_type: IdType, raw: str, *, today: datetime.date) -> Id
                 )
             ]
         )
-    number = "".join(raw.split()).upper()
+    number = _normalize(raw)
     if not number:
         return _invalid([Violation(_ID_NUMBER, "EMPTY", "The identity number is empty.")])
+    if len(number) > MAX_ID_NUMBER_LENGTH:
+        return _invalid(
+            [
+                Violation(
+                    _ID_NUMBER,
+                    "LENGTH",
+                    "An identity number has 18 characters (15 digits in the legacy resident format); "
+                    f"more than {MAX_ID_NUMBER_LENGTH} were given.",
+                )
+            ]
+        )
     if id_type is IdType.RESIDENT_ID:
         return _validate_resident_id(number, today)
     return _validate_uscc(number)
+
+
+def id_number_too_long(raw: str) -> bool:
+    """Whether ``raw`` is longer than :data:`MAX_ID_NUMBER_LENGTH` once normalised."""
+    return len(_normalize(raw)) > MAX_ID_NUMBER_LENGTH
+
+
+def _normalize(raw: str) -> str:
+    return "".join(raw.split()).upper()
 
 
 def _invalid(violations: list[Violation]) -> IdNumberCheck:
@@ -173,7 +203,9 @@ def _invalid(violations: list[Violation]) -> IdNumberCheck:
 def _positions(positions: list[int]) -> str:
     """Describe 1-based positions without ever quoting the characters found there."""
     label = "position" if len(positions) == 1 else "positions"
-    return f"{label} {', '.join(str(p) for p in positions)}"
+    listed = ", ".join(str(p) for p in positions[:_MAX_LISTED_POSITIONS])
+    more = len(positions) - _MAX_LISTED_POSITIONS
+    return f"{label} {listed} and {more} more" if more > 0 else f"{label} {listed}"
 
 
 def _validate_resident_id(number: str, today: datetime.date) -> IdNumberCheck:

@@ -7,7 +7,7 @@ import enum
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,7 +44,7 @@ from ._eligibility import (
     consent_status_at,
     decide_eligibility,
 )
-from ._idnumbers import IdNumberCheck, IdType, mask_id_number, validate_id_number
+from ._idnumbers import IdNumberCheck, IdType, id_number_too_long, mask_id_number, validate_id_number
 from ._providers import InlineProvider, ProviderOutcome, ProviderResult, VerificationProvider
 
 __all__ = [
@@ -63,6 +63,10 @@ _verifications = metrics.get_meter("livetrust").create_counter(
     "livetrust.identity.verifications", description="Provider answers recorded, by resulting status"
 )
 _MAX_NAME = 100
+# Ages are computed on local calendars: an instant near year 1 or 9999 overflows on conversion, and no
+# real question about eligibility lies outside these bounds (birth dates start at 1900, see _idnumbers).
+_EARLIEST_AS_OF = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST_AS_OF = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class Role(enum.Enum):
@@ -323,7 +327,11 @@ class IdentityService:
             require([FieldViolation("id_type", "must be RESIDENT_ID or USCC", "REQUIRED")])
         assert id_type is not None
         today = local_date(self._clock.now(), self._settings.timezone_for(platform_id))
-        return validate_id_number(id_type, id_number, today=today)
+        check = validate_id_number(id_type, id_number, today=today)
+        if id_number_too_long(id_number):
+            # Too long to be a number of any type: a malformed request, not a candidate to report on.
+            require([FieldViolation(v.field, v.description, v.reason) for v in check.violations])
+        return check
 
     def _person(
         self,
@@ -549,6 +557,10 @@ class IdentityService:
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
+        if as_of is not None and not _EARLIEST_AS_OF <= as_of <= _LATEST_AS_OF:
+            violations.append(
+                FieldViolation("as_of", "must be between 1900-01-01 and 2200-01-01 (UTC)", "OUT_OF_RANGE")
+            )
         require(violations)
         when = as_of or self._clock.now()
         tz = self._settings.timezone_for(platform_id)

@@ -191,3 +191,15 @@ def test_next_change_is_the_first_instant_of_the_new_band(born: date, days_after
     assert age_band(born, local_date(change, SHANGHAI)) is not age_band(born, on)
     just_before = local_date(change - timedelta(microseconds=1), SHANGHAI)
     assert age_band(born, just_before) is age_band(born, on)
+
+
+# --- before birth ---------------------------------------------------------------------------
+
+
+def test_not_yet_born_is_under_16_until_the_16th_birthday() -> None:
+    # Eligibility may be asked about any instant; a date before birth must answer, not raise.
+    before_birth = BORN - timedelta(days=365 * 20)
+    assert age_band(BORN, before_birth) is AgeBand.UNDER_16
+    assert age_band(BORN, BORN - timedelta(days=1)) is AgeBand.UNDER_16
+    turns_16 = datetime(2026, 5, 19, 16, 0, tzinfo=UTC)  # 2026-05-20 00:00 in Shanghai
+    assert next_band_change(BORN, before_birth, SHANGHAI) == turns_16

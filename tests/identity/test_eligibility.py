@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from livetrust.identity._age import AgeBand
 from livetrust.identity._eligibility import (
     ConsentFacts,
     ConsentStatus,
@@ -70,3 +71,11 @@ def test_latest_consent_decides_the_reason() -> None:
     requested = ConsentFacts(ConsentStatus.REQUESTED, expires, NOW + timedelta(minutes=1))
     decision = decide_eligibility(verified(birth), [revoked, requested], as_of=NOW + timedelta(minutes=2), tz=TZ)
     assert decision.eligibility is Eligibility.NEEDS_GUARDIAN_CONSENT and decision.reasons == ("CONSENT_PENDING",)
+
+
+def test_as_of_before_birth_is_an_answer_not_an_error() -> None:
+    birth = date(1990, 3, 7)
+    decision = decide_eligibility(verified(birth), [], as_of=datetime(1980, 1, 1, tzinfo=UTC), tz=TZ)
+    assert decision.eligibility is Eligibility.INELIGIBLE and decision.reasons == ("UNDER_16",)
+    assert decision.age_band is AgeBand.UNDER_16
+    assert decision.changes_at == datetime(2006, 3, 7, tzinfo=TZ)  # the 16th birthday, local midnight

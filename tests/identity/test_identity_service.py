@@ -447,6 +447,91 @@ async def test_bad_input_is_invalid_argument_and_writes_nothing(identity, reques
     assert row_counts(db) == {"verifications": 0, "guardian_consents": 0, "broadcast_checks": 0}
 
 
+async def test_as_of_before_birth_is_an_answer(identity) -> None:
+    stub, _ = identity
+    await verify(stub, ADULT)  # born 1990-03-07
+    before_birth = await stub.CheckEligibility(
+        pb.CheckEligibilityRequest(
+            platform_id="plat-a", account_id="acct-1", as_of=ts(datetime(1980, 1, 1, tzinfo=UTC))
+        )
+    )
+    assert before_birth.eligibility == pb.ELIGIBILITY_INELIGIBLE and list(before_birth.reasons) == ["UNDER_16"]
+    assert before_birth.age_band == pb.AGE_BAND_UNDER_16
+    # The 16th birthday, local midnight in Shanghai.
+    assert before_birth.changes_at.ToDatetime(tzinfo=UTC) == datetime(2006, 3, 6, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),  # overflowed converting to Shanghai time
+        datetime(2200, 1, 1, 0, 0, 1, tzinfo=UTC),
+        datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+    ],
+)
+async def test_as_of_out_of_range_is_invalid_argument(identity, as_of: datetime) -> None:
+    stub, _ = identity
+    await verify(stub, ADULT)
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.CheckEligibility(
+            pb.CheckEligibilityRequest(platform_id="plat-a", account_id="acct-1", as_of=ts(as_of))
+        )
+    assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(bad.value) == {"as_of": "OUT_OF_RANGE"}
+
+
+async def test_as_of_range_bounds_are_accepted(identity) -> None:
+    stub, _ = identity
+    await verify(stub, ADULT)
+    for as_of in (datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)):
+        answer = await stub.CheckEligibility(
+            pb.CheckEligibilityRequest(platform_id="plat-a", account_id="acct-1", as_of=ts(as_of))
+        )
+        assert answer.eligibility == pb.ELIGIBILITY_INELIGIBLE  # unborn, then long past re-verification
+
+
+def assert_short_length_error(exc: grpc.aio.AioRpcError, field: str) -> None:
+    assert exc.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(exc) == {field: "LENGTH"}
+    details = exc.details() or ""
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    assert status is not None
+    assert len(details) < 1000 and len(status.SerializeToString()) < 1000
+
+
+@pytest.mark.parametrize("length", [2_000, 100_000])
+@pytest.mark.parametrize("id_type", [common_pb2.ID_TYPE_RESIDENT_ID, common_pb2.ID_TYPE_USCC])
+async def test_overlong_id_number_is_a_short_invalid_argument(identity, length: int, id_type: int) -> None:
+    stub, db = identity
+    overlong = "Z" * length  # not allowed anywhere in either kind of number: every position is bad
+    with pytest.raises(grpc.aio.AioRpcError) as validate:
+        await stub.ValidateIdNumber(pb.ValidateIdNumberRequest(id_type=id_type, id_number=overlong))
+    assert_short_length_error(validate.value, "id_number")
+    with pytest.raises(grpc.aio.AioRpcError) as verify_:
+        await stub.VerifyIdentity(
+            pb.VerifyIdentityRequest(
+                platform_id="plat-a",
+                account_id="acct-1",
+                role=common_pb2.SUBJECT_ROLE_ROOM_OPERATOR,  # the role either kind of number may hold
+                person=common_pb2.Person(name="张伟", id_type=id_type, id_number=overlong),
+            )
+        )
+    assert_short_length_error(verify_.value, "person.id_number")
+    assert row_counts(db) == {"verifications": 0, "guardian_consents": 0, "broadcast_checks": 0}
+
+
+async def test_many_bad_characters_are_described_briefly(identity) -> None:
+    stub, _ = identity
+    # Within the bound, malformed numbers are still an answer, with every reason but capped positions.
+    answer = await stub.ValidateIdNumber(
+        pb.ValidateIdNumberRequest(id_type=common_pb2.ID_TYPE_RESIDENT_ID, id_number="Z" * 64)
+    )
+    assert not answer.valid
+    charset = next(v for v in answer.violations if v.reason == "CHARSET")
+    assert "positions 1, 2, 3, 4, 5 and 59 more" in charset.description
+
+
 async def test_bad_page_token_and_consent_ids(identity) -> None:
     stub, _ = identity
     with pytest.raises(grpc.aio.AioRpcError) as token:

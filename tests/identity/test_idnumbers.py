@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from livetrust.identity._idnumbers import (
+    MAX_ID_NUMBER_LENGTH,
     IdNumberCheck,
     IdType,
     Sex,
@@ -255,6 +256,32 @@ def test_charset_description_lists_positions() -> None:
     (violation,) = check_resident("1101051949123100XA").violations
     assert violation.reason == "CHARSET"
     assert "positions 17, 18" in violation.description
+
+
+def test_charset_description_lists_at_most_five_positions() -> None:
+    result = check_resident("A" * 40)
+    (charset,) = [v for v in result.violations if v.reason == "CHARSET"]
+    assert "positions 1, 2, 3, 4, 5 and 35 more;" in charset.description
+    uscc_result = check_uscc("O" * 18)
+    assert [v.reason for v in uscc_result.violations] == ["CHARSET"]
+    assert "positions 1, 2, 3, 4, 5 and 13 more;" in uscc_result.violations[0].description
+
+
+@pytest.mark.parametrize("id_type", list(IdType))
+@pytest.mark.parametrize("length", [MAX_ID_NUMBER_LENGTH + 1, 2_000, 100_000])
+def test_overlong_input_is_one_short_length_violation(id_type: IdType, length: int) -> None:
+    raw = ("A1 " * length)[: length + length // 2]  # whitespace does not count towards the length
+    result = validate_id_number(id_type, raw, today=TODAY)
+    assert_invalid_and_clean(result)
+    assert [(v.field, v.reason) for v in result.violations] == [("id_number", "LENGTH")]
+    description = result.violations[0].description
+    assert len(description) < 200 and not re.search(r"[0-9A-Z]{6,}", description)
+
+
+def test_the_length_bound_counts_after_normalisation() -> None:
+    # 64 characters are still scanned (and described with capped positions); whitespace is free.
+    at_bound = " ".join("A" * MAX_ID_NUMBER_LENGTH)
+    assert reasons(check_resident(at_bound)) == {"LENGTH", "CHARSET"}
 
 
 def test_empty_input() -> None:
