@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from livetrust.errors import FailedPrecondition, FieldViolation, PreconditionViolation
 
 __all__ = [
+    "LISTED_STATUSES",
     "OPEN_STATUSES",
     "BlacklistPolicy",
     "Category",
@@ -47,6 +48,9 @@ class EntryStatus(enum.Enum):
 
 #: An entry in these states blocks another entry for the same subject from the same platform.
 OPEN_STATUSES = frozenset({EntryStatus.PENDING_REVIEW, EntryStatus.ACTIVE, EntryStatus.APPEALED})
+#: An entry in these states lists its subjects (within its period). An appeal does not suspend the listing:
+#: "during the period no member platform serves them"; only an upheld appeal lifts it.
+LISTED_STATUSES = frozenset({EntryStatus.ACTIVE, EntryStatus.APPEALED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +123,9 @@ def listing_end(listed_from: datetime, policy: BlacklistPolicy) -> datetime:
 
 
 def is_listed(status: EntryStatus, listed_until: datetime | None, now: datetime) -> bool:
-    """Listed means ACTIVE and inside its period: past ``listed_until`` it stops matching at once,
-    before any job marks it EXPIRED."""
-    return status is EntryStatus.ACTIVE and (listed_until is None or now < listed_until)
+    """Listed means ACTIVE or APPEALED, and inside its period: past ``listed_until`` it stops matching at
+    once, before any job marks it EXPIRED."""
+    return status in LISTED_STATUSES and (listed_until is None or now < listed_until)
 
 
 def require_status(entry_id: str, status: EntryStatus, allowed: Collection[EntryStatus], action: str) -> None:

@@ -41,6 +41,7 @@ from . import _storage as store
 from ._filter import FALSE_POSITIVE_RATE, build_filter
 from ._index import ListedIndex, digest_key, digest_keys, prefix_key_range
 from ._rules import (
+    LISTED_STATUSES,
     OPEN_STATUSES,
     BlacklistPolicy,
     Category,
@@ -217,7 +218,7 @@ class BlacklistService:
             )
         )
         status = EntryStatus(row.status)
-        if status is EntryStatus.ACTIVE and not is_listed(status, row.listed_until, self._clock.now()):
+        if status in LISTED_STATUSES and not is_listed(status, row.listed_until, self._clock.now()):
             status = EntryStatus.EXPIRED  # past its period: shown as it behaves, before the job marks it
         private = _sees_private(caller, row.platform_id)
         return EntryView(
@@ -374,7 +375,7 @@ class BlacklistService:
                     metadata={"entry_id": entry_id, "version": str(row.version)},
                 )
             status = EntryStatus(row.status)
-            if status is EntryStatus.ACTIVE and not is_listed(status, row.listed_until, now):
+            if status in LISTED_STATUSES and not is_listed(status, row.listed_until, now):
                 status = EntryStatus.EXPIRED
             require_status(entry_id, status, allowed, action)
             if check is not None:
@@ -393,7 +394,7 @@ class BlacklistService:
                 row.appeal_deadline = appeal_deadline(now, self._policy)
             for subject in subjects:
                 subject.is_open = to_status in OPEN_STATUSES
-            listing = to_status is EntryStatus.ACTIVE
+            listing = to_status in LISTED_STATUSES
             if any(s.is_listed != listing for s in subjects):
                 for subject in subjects:
                     subject.is_listed = listing
@@ -523,7 +524,8 @@ class BlacklistService:
         )
 
     async def expire_due(self) -> int:
-        """Mark listings past their period EXPIRED (lookups ignore them already) and log the change."""
+        """Mark listings (active or under appeal) past their period EXPIRED (lookups ignore them already) and
+        log the change."""
         now = self._clock.now()
 
         def expire(session: Session) -> list[str]:
@@ -532,12 +534,15 @@ class BlacklistService:
             # row and then fail the whole batch on its changed version.
             rows = session.scalars(
                 select(store.EntryRow)
-                .where(store.EntryRow.status == EntryStatus.ACTIVE.value, store.EntryRow.listed_until <= now)
+                .where(
+                    store.EntryRow.status.in_([status.value for status in LISTED_STATUSES]),
+                    store.EntryRow.listed_until <= now,
+                )
                 .limit(500)
                 .with_for_update(skip_locked=True)
             ).all()
             for row in rows:
-                new_version = row.version + 1
+                new_version, row_status = row.version + 1, row.status
                 row.status = EntryStatus.EXPIRED.value
                 row.updated_at = now
                 subjects = session.scalars(select(store.SubjectRow).where(store.SubjectRow.entry_id == row.id)).all()
@@ -553,7 +558,7 @@ class BlacklistService:
                     actor="system:expiry",
                     action="EXPIRED",
                     subject=row.id,
-                    payload={"from": "ACTIVE", "to": "EXPIRED", "version": new_version},
+                    payload={"from": row_status, "to": "EXPIRED", "version": new_version},
                 )
             return [r.id for r in rows]
 

@@ -108,7 +108,7 @@ class SubjectRow(Base):
     is_open: Mapped[bool] = mapped_column(Boolean)
     """Pending, active or appealed: blocks another entry for the subject from the same platform."""
     is_listed: Mapped[bool] = mapped_column(Boolean)
-    """Approved and not lifted (whether its period has passed is checked at read time)."""
+    """Approved and not lifted: active or under appeal (whether its period has passed is checked at read time)."""
 
 
 # At most one open entry per subject and reporting platform, enforced by the database so that two
@@ -161,7 +161,7 @@ def open_entry_for(session: Session, *, platform_id: str, digests: Sequence[str]
 def _listed_now(now: datetime) -> Any:
     return and_(
         SubjectRow.is_listed == true(),
-        EntryRow.status == "ACTIVE",
+        EntryRow.status.in_(("ACTIVE", "APPEALED")),
         or_(EntryRow.listed_until.is_(None), EntryRow.listed_until > now),
     )
 

@@ -136,7 +136,8 @@ async def test_lifecycle_submit_review_appeal_lift(registry, clock: FixedClock) 
         )
     ).entry
     assert appealed.status == pb.ENTRY_STATUS_APPEALED
-    assert await listed(stub, who, person) == [False]
+    # An appeal does not suspend the listing: only an upheld appeal lifts it.
+    assert await listed(stub, who, person) == [True]
     dismissed = (
         await stub.ResolveAppeal(
             pb.ResolveAppealRequest(
@@ -565,3 +566,49 @@ async def test_expiry_sweep_skips_an_entry_a_lift_is_changing(postgres_url: str,
     assert (await service.get_entry(entry_id=other)).status.value == "EXPIRED"
     assert await service.expire_due() == 0
     db.close()
+
+
+def test_migration_lists_entries_already_under_appeal_again(database_url: str) -> None:
+    """Entries appealed under the old rule (an appeal unlisted them) are listed again by the data migration,
+    with a LISTED change that every follower and mirror picks up; expired or lifted ones are left alone."""
+    from livetrust.blacklist import MIGRATIONS_DIR
+    from livetrust.runtime import migrate
+
+    migrate(MIGRATIONS_DIR, database_url, revision="5b1e0c7d9a42")
+    engine = sa.create_engine(database_url)
+    future, past = datetime(2099, 1, 1), datetime(2000, 1, 1)
+    entries = {"e-appealed": ("APPEALED", future), "e-old-appeal": ("APPEALED", past), "e-lifted": ("LIFTED", future)}
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO changes (version, kind, entry_id, subject_digests, at) "
+                    "VALUES (7, 'UNLISTED', 'e-appealed', '[]', :at)"
+                ),
+                {"at": past},
+            )
+            for n, (entry_id, (status, until)) in enumerate(entries.items()):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO entries (id, platform_id, category, reason, legal_basis, evidence_refs, status,"
+                        " permanent, listed_from, listed_until, notes, version, created_at, updated_at)"
+                        " VALUES (:id, 'plat-a', 'SERIOUS_VIOLATION', 'r', 'b', '[]', :status, false, :from_, :until,"
+                        " '[]', 3, :from_, :from_)"
+                    ),
+                    {"id": entry_id, "status": status, "from_": past, "until": until},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO entry_subjects (entry_id, subject_digest, digest_key, platform_id, is_open,"
+                        " is_listed) VALUES (:id, :digest, :key, 'plat-a', :open, false)"
+                    ),
+                    {"id": entry_id, "digest": f"{n:064x}", "key": n, "open": status == "APPEALED"},
+                )
+        migrate(MIGRATIONS_DIR, database_url)
+        with engine.connect() as conn:
+            listed = dict(conn.execute(sa.text("SELECT entry_id, is_listed FROM entry_subjects")).all())
+            changes = conn.execute(sa.text("SELECT version, kind, entry_id FROM changes ORDER BY version")).all()
+    finally:
+        engine.dispose()
+    assert {k: bool(v) for k, v in listed.items()} == {"e-appealed": True, "e-old-appeal": False, "e-lifted": False}
+    assert [tuple(c) for c in changes] == [(7, "UNLISTED", "e-appealed"), (8, "LISTED", "e-appealed")]
