@@ -163,7 +163,10 @@ class EnforcementService:
                 PastMeasure(r.measure_id, MeasureType[r.measure], r.starts_at)
                 for r in session.scalars(
                     select(store.MeasureRow).where(
-                        store.MeasureRow.platform_id == platform_id, store.MeasureRow.account_id == account_id
+                        store.MeasureRow.platform_id == platform_id,
+                        store.MeasureRow.account_id == account_id,
+                        # A measure voided by an upheld appeal is no earlier violation.
+                        store.MeasureRow.lifted_on_appeal.is_not(True),
                     )
                 )
             ]
@@ -255,7 +258,11 @@ class EnforcementService:
             self._relay.wake()
         return view
 
-    async def lift_measure(self, *, platform_id: str, measure_id: str, reason: str) -> MeasureView:
+    async def lift_measure(
+        self, *, platform_id: str, measure_id: str, reason: str, appeal_upheld: bool = False
+    ) -> MeasureView:
+        """Lift an active measure. ``appeal_upheld``: the measure was wrong, so the ladder forgets it
+        ("an upheld appeal refunds"); a measure lifted for any other reason still counts as a repeat."""
         caller = require_caller(Role.PLATFORM, Role.REVIEWER, Role.ADMIN, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
@@ -275,7 +282,7 @@ class EnforcementService:
                     reason="MEASURE_NOT_ACTIVE",
                     violations=[PreconditionViolation("STATUS", measure_id, status)],
                 )
-            row.lifted_at, row.lift_reason = now, reason.strip()
+            row.lifted_at, row.lift_reason, row.lifted_on_appeal = now, reason.strip(), appeal_upheld
             append_audit(
                 session,
                 store.AUDIT,
@@ -283,7 +290,7 @@ class EnforcementService:
                 actor=caller.label,
                 action="MEASURE_LIFTED",
                 subject=measure_id,
-                payload={"reason": reason.strip()},
+                payload={"reason": reason.strip(), "appeal_upheld": appeal_upheld},
             )
             return MeasureView(row, "LIFTED")
 
@@ -393,6 +400,7 @@ class EnforcementService:
                     "duration_days": r.duration_days,
                     "status": _status(r, now),
                     "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None,
+                    "lifted_on_appeal": r.lifted_on_appeal,
                     "lift_reason": r.lift_reason,
                     "appeal_route": r.appeal_route,
                 }

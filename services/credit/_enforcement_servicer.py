@@ -31,6 +31,7 @@ def _measure(view: MeasureView) -> pb.EnforcementMeasure:
         appeal_route=r.appeal_route,
         escalation=r.escalation,
         lift_reason=r.lift_reason,
+        lifted_on_appeal=r.lifted_on_appeal,
         subject_digest=r.subject_digest,
     )
     for name in ("starts_at", "ends_at", "lifted_at"):
@@ -63,7 +64,10 @@ class EnforcementServicer(enforcement_pb2_grpc.EnforcementServiceServicer):
         self, request: pb.LiftMeasureRequest, context: grpc.aio.ServicerContext
     ) -> pb.LiftMeasureResponse:
         view = await self._service.lift_measure(
-            platform_id=request.platform_id, measure_id=request.measure_id, reason=request.reason
+            platform_id=request.platform_id,
+            measure_id=request.measure_id,
+            reason=request.reason,
+            appeal_upheld=request.appeal_upheld,
         )
         return pb.LiftMeasureResponse(measure=_measure(view))
 

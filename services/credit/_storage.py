@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from livetrust.runtime import UtcDateTime, audit_table, make_metadata, outbox_table
@@ -155,3 +155,5 @@ class MeasureRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lift_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Lifted because an appeal was upheld: left out of the ladder's history.
+    lifted_on_appeal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

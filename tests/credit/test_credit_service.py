@@ -565,6 +565,41 @@ async def test_concurrent_repeats_of_a_measure_escalate(credit) -> None:
         assert len(plain) == 1 and not plain[0].escalation
 
 
+async def test_a_measure_lifted_on_an_upheld_appeal_does_not_escalate_the_next(credit) -> None:
+    """An upheld appeal refunds: the voided measure is no earlier violation. Lifted for another reason
+    (e.g. early, after rectification) it still counts."""
+    from livetrust.credit.v1 import enforcement_pb2, enforcement_pb2_grpc
+
+    stub, config, _, _ = credit
+    enforcement = enforcement_pb2_grpc.EnforcementServiceStub(stub.channel)
+    restrict = enforcement_pb2.MEASURE_TYPE_FUNCTION_RESTRICTION
+    for account, appeal_upheld, expected in (
+        ("acct-appeal", True, restrict),
+        ("acct-early", False, enforcement_pb2.MEASURE_TYPE_TRAFFIC_RESTRICTION),
+    ):
+        request = enforcement_pb2.ApplyMeasureRequest(
+            platform_id="plat-a",
+            account_id=account,
+            measure=restrict,
+            reason="off-platform lure",
+            rule_id="rule-3",
+            evidence_refs=["clip://2"],
+        )
+        first = (await enforcement.ApplyMeasure(request, metadata=me(config))).measure
+        lifted = (
+            await enforcement.LiftMeasure(
+                enforcement_pb2.LiftMeasureRequest(
+                    platform_id="plat-a", measure_id=first.measure_id, reason="review", appeal_upheld=appeal_upheld
+                ),
+                metadata=me(config),
+            )
+        ).measure
+        assert lifted.status == enforcement_pb2.MEASURE_STATUS_LIFTED and lifted.lifted_on_appeal is appeal_upheld
+        again = (await enforcement.ApplyMeasure(request, metadata=me(config))).measure
+        assert again.measure == expected
+        assert bool(again.escalation) is not appeal_upheld
+
+
 async def test_concurrent_publishes_leave_one_active_model(credit) -> None:
     stub, config, _, database_url = credit
     card = Scorecard.default().to_dict()

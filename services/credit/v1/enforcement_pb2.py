@@ -25,41 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%livetrust/credit/v1/enforcement.proto\x12\x13livetrust.credit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x04\n\x12\x45nforcementMeasure\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x13\n\x0bplatform_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x0f\n\x07room_id\x18\x04 \x01(\t\x12\x33\n\trequested\x18\x05 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x31\n\x07measure\x18\x06 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x0f\n\x07rule_id\x18\x08 \x01(\t\x12\x15\n\revidence_refs\x18\t \x03(\t\x12\x15\n\rduration_days\x18\n \x01(\x05\x12-\n\tstarts_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x06status\x18\r \x01(\x0e\x32\".livetrust.credit.v1.MeasureStatus\x12\x14\n\x0c\x61ppeal_route\x18\x0e \x01(\t\x12\x12\n\nescalation\x18\x0f \x01(\t\x12-\n\tlifted_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blift_reason\x18\x11 \x01(\t\x12\x16\n\x0esubject_digest\x18\x12 \x01(\t\"\xfd\x01\n\x13\x41pplyMeasureRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x31\n\x07measure\x18\x03 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07rule_id\x18\x05 \x01(\t\x12\x15\n\revidence_refs\x18\x06 \x03(\t\x12\x15\n\rduration_days\x18\x07 \x01(\x05\x12\x16\n\x0esubject_digest\x18\x08 \x01(\t\x12\x0f\n\x07room_id\x18\t \x01(\t\x12\x12\n\nrequest_id\x18\n \x01(\t\"P\n\x14\x41pplyMeasureResponse\x12\x38\n\x07measure\x18\x01 \x01(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\"M\n\x12LiftMeasureRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\nmeasure_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"O\n\x13LiftMeasureResponse\x12\x38\n\x07measure\x18\x01 \x01(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\"\xc7\x01\n\x13ListMeasuresRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x30\n\x0cperiod_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"j\n\x14ListMeasuresResponse\x12\x39\n\x08measures\x18\x01 \x03(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x1cGetActiveRestrictionsRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\x84\x02\n\x1dGetActiveRestrictionsResponse\x12\x0f\n\x07go_live\x18\x01 \x01(\x08\x12\x19\n\x11promotion_traffic\x18\x02 \x01(\x08\x12\x1c\n\x14restricted_functions\x18\x03 \x03(\t\x12@\n\x0f\x61\x63tive_measures\x18\x04 \x03(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\x12\x0c\n\x04\x62\x61nd\x18\x05 \x01(\t\x12\x1a\n\x12product_categories\x18\x06 \x03(\t\x12\x1c\n\x14max_concurrent_rooms\x18\x07 \x01(\x05\x12\x0f\n\x07reasons\x18\x08 \x03(\t\"\xc6\x01\n\x1c\x45xportRegulatorReportRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x05level\x18\x04 \x01(\x0e\x32 .livetrust.credit.v1.ReportLevel\"\x8a\x01\n\x1d\x45xportRegulatorReportResponse\x12\r\n\x05jsonl\x18\x01 \x01(\t\x12\x0b\n\x03\x63sv\x18\x02 \x01(\t\x12\x14\n\x0cjsonl_sha256\x18\x03 \x01(\t\x12\x12\n\ncsv_sha256\x18\x04 \x01(\t\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\x12\x14\n\x0c\x61udit_intact\x18\x06 \x01(\x08*\xc2\x02\n\x0bMeasureType\x12\x1c\n\x18MEASURE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14MEASURE_TYPE_WARNING\x10\x01\x12%\n!MEASURE_TYPE_FUNCTION_RESTRICTION\x10\x02\x12$\n MEASURE_TYPE_TRAFFIC_RESTRICTION\x10\x03\x12 \n\x1cMEASURE_TYPE_LIVE_SUSPENSION\x10\x04\x12&\n\"MEASURE_TYPE_FIXED_TERM_SUSPENSION\x10\x05\x12 \n\x1cMEASURE_TYPE_ACCOUNT_CLOSURE\x10\x06\x12#\n\x1fMEASURE_TYPE_REREGISTRATION_BAN\x10\x07\x12\x1d\n\x19MEASURE_TYPE_BLACKLISTING\x10\x08*\x81\x01\n\rMeasureStatus\x12\x1e\n\x1aMEASURE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15MEASURE_STATUS_ACTIVE\x10\x01\x12\x19\n\x15MEASURE_STATUS_LIFTED\x10\x02\x12\x1a\n\x16MEASURE_STATUS_EXPIRED\x10\x03*a\n\x0bReportLevel\x12\x1c\n\x18REPORT_LEVEL_UNSPECIFIED\x10\x00\x12\x17\n\x13REPORT_LEVEL_COUNTY\x10\x01\x12\x1b\n\x17REPORT_LEVEL_PROVINCIAL\x10\x02\x32\xc0\x04\n\x12\x45nforcementService\x12\x63\n\x0c\x41pplyMeasure\x12(.livetrust.credit.v1.ApplyMeasureRequest\x1a).livetrust.credit.v1.ApplyMeasureResponse\x12`\n\x0bLiftMeasure\x12\'.livetrust.credit.v1.LiftMeasureRequest\x1a(.livetrust.credit.v1.LiftMeasureResponse\x12\x63\n\x0cListMeasures\x12(.livetrust.credit.v1.ListMeasuresRequest\x1a).livetrust.credit.v1.ListMeasuresResponse\x12~\n\x15GetActiveRestrictions\x12\x31.livetrust.credit.v1.GetActiveRestrictionsRequest\x1a\x32.livetrust.credit.v1.GetActiveRestrictionsResponse\x12~\n\x15\x45xportRegulatorReport\x12\x31.livetrust.credit.v1.ExportRegulatorReportRequest\x1a\x32.livetrust.credit.v1.ExportRegulatorReportResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%livetrust/credit/v1/enforcement.proto\x12\x13livetrust.credit.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x04\n\x12\x45nforcementMeasure\x12\x12\n\nmeasure_id\x18\x01 \x01(\t\x12\x13\n\x0bplatform_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12\x0f\n\x07room_id\x18\x04 \x01(\t\x12\x33\n\trequested\x18\x05 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x31\n\x07measure\x18\x06 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x0f\n\x07rule_id\x18\x08 \x01(\t\x12\x15\n\revidence_refs\x18\t \x03(\t\x12\x15\n\rduration_days\x18\n \x01(\x05\x12-\n\tstarts_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x06status\x18\r \x01(\x0e\x32\".livetrust.credit.v1.MeasureStatus\x12\x14\n\x0c\x61ppeal_route\x18\x0e \x01(\t\x12\x12\n\nescalation\x18\x0f \x01(\t\x12-\n\tlifted_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blift_reason\x18\x11 \x01(\t\x12\x16\n\x0esubject_digest\x18\x12 \x01(\t\x12\x18\n\x10lifted_on_appeal\x18\x13 \x01(\x08\"\xfd\x01\n\x13\x41pplyMeasureRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x31\n\x07measure\x18\x03 \x01(\x0e\x32 .livetrust.credit.v1.MeasureType\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07rule_id\x18\x05 \x01(\t\x12\x15\n\revidence_refs\x18\x06 \x03(\t\x12\x15\n\rduration_days\x18\x07 \x01(\x05\x12\x16\n\x0esubject_digest\x18\x08 \x01(\t\x12\x0f\n\x07room_id\x18\t \x01(\t\x12\x12\n\nrequest_id\x18\n \x01(\t\"P\n\x14\x41pplyMeasureResponse\x12\x38\n\x07measure\x18\x01 \x01(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\"d\n\x12LiftMeasureRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\nmeasure_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x15\n\rappeal_upheld\x18\x04 \x01(\x08\"O\n\x13LiftMeasureResponse\x12\x38\n\x07measure\x18\x01 \x01(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\"\xc7\x01\n\x13ListMeasuresRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x30\n\x0cperiod_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"j\n\x14ListMeasuresResponse\x12\x39\n\x08measures\x18\x01 \x03(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x1cGetActiveRestrictionsRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"\x84\x02\n\x1dGetActiveRestrictionsResponse\x12\x0f\n\x07go_live\x18\x01 \x01(\x08\x12\x19\n\x11promotion_traffic\x18\x02 \x01(\x08\x12\x1c\n\x14restricted_functions\x18\x03 \x03(\t\x12@\n\x0f\x61\x63tive_measures\x18\x04 \x03(\x0b\x32\'.livetrust.credit.v1.EnforcementMeasure\x12\x0c\n\x04\x62\x61nd\x18\x05 \x01(\t\x12\x1a\n\x12product_categories\x18\x06 \x03(\t\x12\x1c\n\x14max_concurrent_rooms\x18\x07 \x01(\x05\x12\x0f\n\x07reasons\x18\x08 \x03(\t\"\xc6\x01\n\x1c\x45xportRegulatorReportRequest\x12\x13\n\x0bplatform_id\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x05level\x18\x04 \x01(\x0e\x32 .livetrust.credit.v1.ReportLevel\"\x8a\x01\n\x1d\x45xportRegulatorReportResponse\x12\r\n\x05jsonl\x18\x01 \x01(\t\x12\x0b\n\x03\x63sv\x18\x02 \x01(\t\x12\x14\n\x0cjsonl_sha256\x18\x03 \x01(\t\x12\x12\n\ncsv_sha256\x18\x04 \x01(\t\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\x12\x14\n\x0c\x61udit_intact\x18\x06 \x01(\x08*\xc2\x02\n\x0bMeasureType\x12\x1c\n\x18MEASURE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14MEASURE_TYPE_WARNING\x10\x01\x12%\n!MEASURE_TYPE_FUNCTION_RESTRICTION\x10\x02\x12$\n MEASURE_TYPE_TRAFFIC_RESTRICTION\x10\x03\x12 \n\x1cMEASURE_TYPE_LIVE_SUSPENSION\x10\x04\x12&\n\"MEASURE_TYPE_FIXED_TERM_SUSPENSION\x10\x05\x12 \n\x1cMEASURE_TYPE_ACCOUNT_CLOSURE\x10\x06\x12#\n\x1fMEASURE_TYPE_REREGISTRATION_BAN\x10\x07\x12\x1d\n\x19MEASURE_TYPE_BLACKLISTING\x10\x08*\x81\x01\n\rMeasureStatus\x12\x1e\n\x1aMEASURE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15MEASURE_STATUS_ACTIVE\x10\x01\x12\x19\n\x15MEASURE_STATUS_LIFTED\x10\x02\x12\x1a\n\x16MEASURE_STATUS_EXPIRED\x10\x03*a\n\x0bReportLevel\x12\x1c\n\x18REPORT_LEVEL_UNSPECIFIED\x10\x00\x12\x17\n\x13REPORT_LEVEL_COUNTY\x10\x01\x12\x1b\n\x17REPORT_LEVEL_PROVINCIAL\x10\x02\x32\xc0\x04\n\x12\x45nforcementService\x12\x63\n\x0c\x41pplyMeasure\x12(.livetrust.credit.v1.ApplyMeasureRequest\x1a).livetrust.credit.v1.ApplyMeasureResponse\x12`\n\x0bLiftMeasure\x12\'.livetrust.credit.v1.LiftMeasureRequest\x1a(.livetrust.credit.v1.LiftMeasureResponse\x12\x63\n\x0cListMeasures\x12(.livetrust.credit.v1.ListMeasuresRequest\x1a).livetrust.credit.v1.ListMeasuresResponse\x12~\n\x15GetActiveRestrictions\x12\x31.livetrust.credit.v1.GetActiveRestrictionsRequest\x1a\x32.livetrust.credit.v1.GetActiveRestrictionsResponse\x12~\n\x15\x45xportRegulatorReport\x12\x31.livetrust.credit.v1.ExportRegulatorReportRequest\x1a\x32.livetrust.credit.v1.ExportRegulatorReportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'livetrust.credit.v1.enforcement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MEASURETYPE']._serialized_start=2144
-  _globals['_MEASURETYPE']._serialized_end=2466
-  _globals['_MEASURESTATUS']._serialized_start=2469
-  _globals['_MEASURESTATUS']._serialized_end=2598
-  _globals['_REPORTLEVEL']._serialized_start=2600
-  _globals['_REPORTLEVEL']._serialized_end=2697
+  _globals['_MEASURETYPE']._serialized_start=2193
+  _globals['_MEASURETYPE']._serialized_end=2515
+  _globals['_MEASURESTATUS']._serialized_start=2518
+  _globals['_MEASURESTATUS']._serialized_end=2647
+  _globals['_REPORTLEVEL']._serialized_start=2649
+  _globals['_REPORTLEVEL']._serialized_end=2746
   _globals['_ENFORCEMENTMEASURE']._serialized_start=96
-  _globals['_ENFORCEMENTMEASURE']._serialized_end=655
-  _globals['_APPLYMEASUREREQUEST']._serialized_start=658
-  _globals['_APPLYMEASUREREQUEST']._serialized_end=911
-  _globals['_APPLYMEASURERESPONSE']._serialized_start=913
-  _globals['_APPLYMEASURERESPONSE']._serialized_end=993
-  _globals['_LIFTMEASUREREQUEST']._serialized_start=995
-  _globals['_LIFTMEASUREREQUEST']._serialized_end=1072
-  _globals['_LIFTMEASURERESPONSE']._serialized_start=1074
-  _globals['_LIFTMEASURERESPONSE']._serialized_end=1153
-  _globals['_LISTMEASURESREQUEST']._serialized_start=1156
-  _globals['_LISTMEASURESREQUEST']._serialized_end=1355
-  _globals['_LISTMEASURESRESPONSE']._serialized_start=1357
-  _globals['_LISTMEASURESRESPONSE']._serialized_end=1463
-  _globals['_GETACTIVERESTRICTIONSREQUEST']._serialized_start=1465
-  _globals['_GETACTIVERESTRICTIONSREQUEST']._serialized_end=1536
-  _globals['_GETACTIVERESTRICTIONSRESPONSE']._serialized_start=1539
-  _globals['_GETACTIVERESTRICTIONSRESPONSE']._serialized_end=1799
-  _globals['_EXPORTREGULATORREPORTREQUEST']._serialized_start=1802
-  _globals['_EXPORTREGULATORREPORTREQUEST']._serialized_end=2000
-  _globals['_EXPORTREGULATORREPORTRESPONSE']._serialized_start=2003
-  _globals['_EXPORTREGULATORREPORTRESPONSE']._serialized_end=2141
-  _globals['_ENFORCEMENTSERVICE']._serialized_start=2700
-  _globals['_ENFORCEMENTSERVICE']._serialized_end=3276
+  _globals['_ENFORCEMENTMEASURE']._serialized_end=681
+  _globals['_APPLYMEASUREREQUEST']._serialized_start=684
+  _globals['_APPLYMEASUREREQUEST']._serialized_end=937
+  _globals['_APPLYMEASURERESPONSE']._serialized_start=939
+  _globals['_APPLYMEASURERESPONSE']._serialized_end=1019
+  _globals['_LIFTMEASUREREQUEST']._serialized_start=1021
+  _globals['_LIFTMEASUREREQUEST']._serialized_end=1121
+  _globals['_LIFTMEASURERESPONSE']._serialized_start=1123
+  _globals['_LIFTMEASURERESPONSE']._serialized_end=1202
+  _globals['_LISTMEASURESREQUEST']._serialized_start=1205
+  _globals['_LISTMEASURESREQUEST']._serialized_end=1404
+  _globals['_LISTMEASURESRESPONSE']._serialized_start=1406
+  _globals['_LISTMEASURESRESPONSE']._serialized_end=1512
+  _globals['_GETACTIVERESTRICTIONSREQUEST']._serialized_start=1514
+  _globals['_GETACTIVERESTRICTIONSREQUEST']._serialized_end=1585
+  _globals['_GETACTIVERESTRICTIONSRESPONSE']._serialized_start=1588
+  _globals['_GETACTIVERESTRICTIONSRESPONSE']._serialized_end=1848
+  _globals['_EXPORTREGULATORREPORTREQUEST']._serialized_start=1851
+  _globals['_EXPORTREGULATORREPORTREQUEST']._serialized_end=2049
+  _globals['_EXPORTREGULATORREPORTRESPONSE']._serialized_start=2052
+  _globals['_EXPORTREGULATORREPORTRESPONSE']._serialized_end=2190
+  _globals['_ENFORCEMENTSERVICE']._serialized_start=2749
+  _globals['_ENFORCEMENTSERVICE']._serialized_end=3325
 # @@protoc_insertion_point(module_scope)

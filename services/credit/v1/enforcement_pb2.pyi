@@ -52,7 +52,7 @@ REPORT_LEVEL_COUNTY: ReportLevel
 REPORT_LEVEL_PROVINCIAL: ReportLevel
 
 class EnforcementMeasure(_message.Message):
-    __slots__ = ("measure_id", "platform_id", "account_id", "room_id", "requested", "measure", "reason", "rule_id", "evidence_refs", "duration_days", "starts_at", "ends_at", "status", "appeal_route", "escalation", "lifted_at", "lift_reason", "subject_digest")
+    __slots__ = ("measure_id", "platform_id", "account_id", "room_id", "requested", "measure", "reason", "rule_id", "evidence_refs", "duration_days", "starts_at", "ends_at", "status", "appeal_route", "escalation", "lifted_at", "lift_reason", "subject_digest", "lifted_on_appeal")
     MEASURE_ID_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class EnforcementMeasure(_message.Message):
     LIFTED_AT_FIELD_NUMBER: _ClassVar[int]
     LIFT_REASON_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    LIFTED_ON_APPEAL_FIELD_NUMBER: _ClassVar[int]
     measure_id: str
     platform_id: str
     account_id: str
@@ -89,7 +90,8 @@ class EnforcementMeasure(_message.Message):
     lifted_at: _timestamp_pb2.Timestamp
     lift_reason: str
     subject_digest: str
-    def __init__(self, measure_id: _Optional[str] = ..., platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., room_id: _Optional[str] = ..., requested: _Optional[_Union[MeasureType, str]] = ..., measure: _Optional[_Union[MeasureType, str]] = ..., reason: _Optional[str] = ..., rule_id: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ..., duration_days: _Optional[int] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[MeasureStatus, str]] = ..., appeal_route: _Optional[str] = ..., escalation: _Optional[str] = ..., lifted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lift_reason: _Optional[str] = ..., subject_digest: _Optional[str] = ...) -> None: ...
+    lifted_on_appeal: bool
+    def __init__(self, measure_id: _Optional[str] = ..., platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., room_id: _Optional[str] = ..., requested: _Optional[_Union[MeasureType, str]] = ..., measure: _Optional[_Union[MeasureType, str]] = ..., reason: _Optional[str] = ..., rule_id: _Optional[str] = ..., evidence_refs: _Optional[_Iterable[str]] = ..., duration_days: _Optional[int] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[MeasureStatus, str]] = ..., appeal_route: _Optional[str] = ..., escalation: _Optional[str] = ..., lifted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lift_reason: _Optional[str] = ..., subject_digest: _Optional[str] = ..., lifted_on_appeal: _Optional[bool] = ...) -> None: ...
 
 class ApplyMeasureRequest(_message.Message):
     __slots__ = ("platform_id", "account_id", "measure", "reason", "rule_id", "evidence_refs", "duration_days", "subject_digest", "room_id", "request_id")
@@ -122,14 +124,16 @@ class ApplyMeasureResponse(_message.Message):
     def __init__(self, measure: _Optional[_Union[EnforcementMeasure, _Mapping]] = ...) -> None: ...
 
 class LiftMeasureRequest(_message.Message):
-    __slots__ = ("platform_id", "measure_id", "reason")
+    __slots__ = ("platform_id", "measure_id", "reason", "appeal_upheld")
     PLATFORM_ID_FIELD_NUMBER: _ClassVar[int]
     MEASURE_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    APPEAL_UPHELD_FIELD_NUMBER: _ClassVar[int]
     platform_id: str
     measure_id: str
     reason: str
-    def __init__(self, platform_id: _Optional[str] = ..., measure_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    appeal_upheld: bool
+    def __init__(self, platform_id: _Optional[str] = ..., measure_id: _Optional[str] = ..., reason: _Optional[str] = ..., appeal_upheld: _Optional[bool] = ...) -> None: ...
 
 class LiftMeasureResponse(_message.Message):
     __slots__ = ("measure",)
