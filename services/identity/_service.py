@@ -3,9 +3,11 @@ broadcast checks. Keyword-only methods; the servicer translates protobuf to thes
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,7 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livetrust.clock import Clock
-from livetrust.errors import FailedPrecondition, FieldViolation, NotFound, PreconditionViolation, require
+from livetrust.errors import (
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    require,
+)
 from livetrust.runtime import Database, require_caller
 from livetrust.runtime import Role as CallerRole  # who calls; Role below is the subject's role
 from livetrust.validation import (
@@ -221,6 +230,58 @@ def _consent_view(row: store.ConsentRow, now: datetime) -> ConsentView:
     )
 
 
+def _replayed_consent(
+    row: store.ConsentRow,
+    *,
+    account_id: str,
+    minor_verification_id: str | None,
+    guardian_subject_digest: str,
+    relationship: GuardianRelationship,
+    now: datetime,
+) -> ConsentView:
+    """The answer to a resend of the RequestGuardianConsent that created ``row`` (same request_id): the
+    first consent, as it stands now. A request_id reused for another request is refused."""
+    same = (
+        row.account_id == account_id
+        and row.minor_verification_id == minor_verification_id
+        and row.guardian_subject_digest == guardian_subject_digest
+        and row.relationship == relationship.value
+    )
+    if not same:
+        raise InvalidArgument(
+            [
+                FieldViolation(
+                    "request_id",
+                    "already used for a guardian consent of another account, minor, guardian or relationship",
+                    "REQUEST_ID_REUSED",
+                )
+            ],
+            reason="REQUEST_ID_REUSED",
+        )
+    return _consent_view(row, now)
+
+
+class _SingleFlight:
+    """Per-key mutual exclusion within this process: concurrent identical requests run one after
+    another, so that the later ones find what the first wrote instead of asking the provider again.
+    (Across replicas the database's unique constraint still decides; this only saves provider calls.)"""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, waiting = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if not waiting[0]:
+                del self._locks[key]
+
+
 def _check_view(row: store.BroadcastCheckRow) -> BroadcastCheckView:
     return BroadcastCheckView(
         check_id=row.id,
@@ -317,6 +378,7 @@ class IdentityService:
         self._settings = settings
         # The local registry lives in this same database: VerifyIdentity asks it within its own read.
         self._inline_provider = provider.inline_answer(db) if isinstance(provider, InlineProvider) else None
+        self._consent_requests = _SingleFlight()
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -590,11 +652,16 @@ class IdentityService:
         guardian_id_type: IdType | None,
         guardian_id_number: str,
         relationship: GuardianRelationship | None,
+        request_id: str = "",
     ) -> ConsentView:
+        """A new REQUESTED consent; with a ``request_id`` already used on this platform, the consent that
+        request created (the provider is not asked again), or INVALID_ARGUMENT if it was for another
+        account, minor, guardian or relationship."""
         require_caller(CallerRole.PLATFORM, platform_id=platform_id)
         violations: list[FieldViolation] = []
         check_identifier(violations, "platform_id", platform_id)
         check_identifier(violations, "account_id", account_id)
+        check_identifier(violations, "request_id", request_id, required=False)
         if relationship is None:
             violations.append(FieldViolation("relationship", "must be declared", "REQUIRED"))
         if guardian_id_type is IdType.USCC:
@@ -611,11 +678,49 @@ class IdentityService:
         )
         require(violations)
         assert guardian is not None and relationship is not None
+        if not request_id:
+            return await self._request_consent(platform_id, account_id, guardian, relationship, request_id)
+        # Resends arriving together wait for the first here, then find its consent.
+        async with self._consent_requests.hold((platform_id, request_id)):
+            return await self._request_consent(platform_id, account_id, guardian, relationship, request_id)
+
+    async def _request_consent(
+        self,
+        platform_id: str,
+        account_id: str,
+        guardian: _Person,
+        relationship: GuardianRelationship,
+        request_id: str,
+    ) -> ConsentView:
         now = self._clock.now()
         tz = self._settings.timezone_for(platform_id)
-        minor = await self._db.read(
-            lambda s: store.latest_verification(s, platform_id=platform_id, account_id=account_id)
-        )
+
+        def replay(row: store.ConsentRow, minor_id: str | None) -> ConsentView:
+            return _replayed_consent(
+                row,
+                account_id=account_id,
+                minor_verification_id=minor_id,
+                guardian_subject_digest=guardian.subject_digest,
+                relationship=relationship,
+                now=self._clock.now(),
+            )
+
+        def look(session: Session) -> tuple[store.VerificationRow | None, ConsentView | None]:
+            # The account's minor and, for a resend, the consent the first request created: a resend
+            # is answered here, before the rules are applied again or the provider is asked.
+            minor = store.latest_verification(session, platform_id=platform_id, account_id=account_id)
+            earlier = (
+                store.find_consent_by_request(session, platform_id=platform_id, request_id=request_id)
+                if request_id
+                else None
+            )
+            if earlier is None:
+                return minor, None
+            return minor, replay(earlier, minor.id if minor is not None else None)
+
+        minor, replayed = await self._db.read(look)
+        if replayed is not None:
+            return replayed
         if minor is None or minor.status != VerificationStatus.VERIFIED.value or minor.birth_date is None:
             raise FailedPrecondition(
                 "the account has no verified person to consent for",
@@ -659,6 +764,10 @@ class IdentityService:
         now = self._clock.now()
 
         def save(session: Session) -> ConsentView:
+            if request_id:  # another replica may have written it since the look
+                earlier = store.find_consent_by_request(session, platform_id=platform_id, request_id=request_id)
+                if earlier is not None:
+                    return replay(earlier, minor_id)
             row_id = store.new_id()
             key_id, name_ct = self._keyring.encrypt(guardian.name, aad=_aad("guardian_consents", "name", row_id))
             _, number_ct = self._keyring.encrypt(
@@ -682,12 +791,18 @@ class IdentityService:
                 requested_at=now,
                 expires_at=consent_expiry(birth, tz),
                 updated_at=now,
+                request_id=request_id or None,
             )
             session.add(row)
             session.flush()
             return _consent_view(row, now)
 
-        return await self._db.run(save)
+        try:
+            return await self._db.run(save)
+        except IntegrityError:
+            if not request_id:
+                raise
+            return await self._db.run(save)  # the same request_id raced in: answer with the first
 
     async def _change_consent(
         self,

@@ -158,6 +158,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             guardian_id_type=enum_from_proto(request.guardian.id_type, common_pb2.IdType, IdType),
             guardian_id_number=request.guardian.id_number,
             relationship=enum_from_proto(request.relationship, pb.GuardianRelationship, GuardianRelationship),
+            request_id=request.request_id,
         )
         return pb.RequestGuardianConsentResponse(consent=_consent(view))
 

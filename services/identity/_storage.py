@@ -36,6 +36,7 @@ __all__ = [
     "VerificationRow",
     "consent_facts_of",
     "find_broadcast_check_by_request",
+    "find_consent_by_request",
     "find_verification",
     "insert_verification",
     "latest_broadcast_check",
@@ -93,7 +94,11 @@ class VerificationRow(Base):
 
 class ConsentRow(Base):
     __tablename__ = "guardian_consents"
-    __table_args__ = (Index("ix_guardian_consents_account", "platform_id", "account_id", "requested_at"),)
+    __table_args__ = (
+        # NULL request_ids (requests sent without one) never collide, on SQLite nor on PostgreSQL.
+        UniqueConstraint("platform_id", "request_id"),
+        Index("ix_guardian_consents_account", "platform_id", "account_id", "requested_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
     platform_id: Mapped[str] = mapped_column(String(_REF))
@@ -114,6 +119,7 @@ class ConsentRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(_REF))
 
 
 class BroadcastCheckRow(Base):
@@ -206,6 +212,12 @@ def find_broadcast_check_by_request(session: Session, *, platform_id: str, reque
     query = select(BroadcastCheckRow).where(
         BroadcastCheckRow.platform_id == platform_id, BroadcastCheckRow.request_id == request_id
     )
+    return session.scalars(query).first()
+
+
+def find_consent_by_request(session: Session, *, platform_id: str, request_id: str) -> ConsentRow | None:
+    """The consent a RequestGuardianConsent with this request_id created, if any."""
+    query = select(ConsentRow).where(ConsentRow.platform_id == platform_id, ConsentRow.request_id == request_id)
     return session.scalars(query).first()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from livetrust.common.v1 import common_pb2
 from livetrust.identity import build_service
 from livetrust.identity._crypto import Digester
 from livetrust.identity._idnumbers import resident_id_check_character
-from livetrust.identity._registry import import_registry
+from livetrust.identity._registry import LocalRegistryProvider, import_registry
 from livetrust.identity.v1 import identity_pb2 as pb
 from livetrust.identity.v1 import identity_pb2_grpc
 from livetrust.runtime import Database, ServiceConfig
@@ -311,6 +312,129 @@ async def test_guardian_consent_lifecycle_and_the_18th_birthday(identity, clock:
     assert [c.status for c in rest.consents] == [pb.CONSENT_STATUS_REVOKED] and not rest.next_page_token
     adult_now = await stub.CheckEligibility(pb.CheckEligibilityRequest(platform_id="plat-a", account_id="acct-minor"))
     assert adult_now.age_band == pb.AGE_BAND_ADULT and adult_now.eligibility == pb.ELIGIBILITY_ELIGIBLE
+
+
+@pytest.fixture
+def guardian_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The numbers the provider is asked about (VerifyIdentity asks the registry inline, not here)."""
+    calls: list[str] = []
+    submit = LocalRegistryProvider.submit
+
+    async def counted(self: LocalRegistryProvider, *, name: str, id_number: str):  # type: ignore[no-untyped-def]
+        calls.append(id_number)
+        return await submit(self, name=name, id_number=id_number)
+
+    monkeypatch.setattr(LocalRegistryProvider, "submit", counted)
+    return calls
+
+
+def consent_request(
+    request_id: str = "",
+    *,
+    account: str = "acct-minor",
+    guardian: tuple[str, str] = ADULT,
+    relationship: int = pb.GUARDIAN_RELATIONSHIP_PARENT,
+    platform: str = "plat-a",
+) -> pb.RequestGuardianConsentRequest:
+    return pb.RequestGuardianConsentRequest(
+        platform_id=platform,
+        account_id=account,
+        guardian=person(guardian),
+        relationship=relationship,
+        request_id=request_id,
+    )
+
+
+async def test_guardian_consent_resend_with_request_id_counts_once(
+    identity, clock: FixedClock, guardian_checks: list[str]
+) -> None:
+    stub, db = identity
+    await verify(stub, MINOR_17, account="acct-minor")
+    first = (await stub.RequestGuardianConsent(consent_request("consent-req-1"))).consent
+    clock.advance(timedelta(minutes=1))
+    again = (await stub.RequestGuardianConsent(consent_request("consent-req-1"))).consent
+    assert again == first and again.status == pb.CONSENT_STATUS_REQUESTED
+    assert row_counts(db)["guardian_consents"] == 1 and guardian_checks == [ADULT[1]]
+
+    # A resend after the consent moved on answers it as it stands now, still without asking again.
+    await stub.ConfirmGuardianConsent(
+        pb.ConfirmGuardianConsentRequest(
+            platform_id="plat-a", consent_id=first.consent_id, evidence_ref="doc://1", consent_text_version="v1"
+        )
+    )
+    later = (await stub.RequestGuardianConsent(consent_request("consent-req-1"))).consent
+    assert later.consent_id == first.consent_id and later.status == pb.CONSENT_STATUS_GRANTED
+    assert row_counts(db)["guardian_consents"] == 1 and len(guardian_checks) == 1
+
+    # request_ids are per platform: the same one elsewhere is another request.
+    await verify(stub, MINOR_17, account="acct-minor", platform="plat-b")
+    elsewhere = (await stub.RequestGuardianConsent(consent_request("consent-req-1", platform="plat-b"))).consent
+    assert elsewhere.consent_id != first.consent_id and elsewhere.platform_id == "plat-b"
+    assert row_counts(db)["guardian_consents"] == 2 and len(guardian_checks) == 2
+
+
+async def test_concurrent_resends_make_one_consent(identity, guardian_checks: list[str]) -> None:
+    stub, db = identity
+    await verify(stub, MINOR_17, account="acct-minor")
+    replies = await asyncio.gather(*(stub.RequestGuardianConsent(consent_request("consent-req-c")) for _ in range(5)))
+    assert len({r.consent.consent_id for r in replies}) == 1
+    assert row_counts(db)["guardian_consents"] == 1
+    assert guardian_checks == [ADULT[1]]  # the later ones waited for the first and found its consent
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"account": "acct-minor-2"},
+        {"guardian": ADULT_2},
+        {"relationship": pb.GUARDIAN_RELATIONSHIP_GRANDPARENT},
+    ],
+    ids=["account", "guardian", "relationship"],
+)
+async def test_request_id_reused_for_another_request_is_refused(
+    identity, guardian_checks: list[str], changed: dict
+) -> None:
+    stub, db = identity
+    await verify(stub, MINOR_17, account="acct-minor")
+    await verify(stub, MINOR_GUARDIAN_TOO_YOUNG, account="acct-minor-2")  # 17: a minor of their own
+    first = (await stub.RequestGuardianConsent(consent_request("consent-req-1"))).consent
+    with pytest.raises(grpc.aio.AioRpcError) as reused:
+        await stub.RequestGuardianConsent(consent_request("consent-req-1", **changed))
+    assert reused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(reused.value) == {"request_id": "REQUEST_ID_REUSED"}
+    assert row_counts(db)["guardian_consents"] == 1 and len(guardian_checks) == 1
+    # The first request's resend is still answered with its consent.
+    again = (await stub.RequestGuardianConsent(consent_request("consent-req-1"))).consent
+    assert again.consent_id == first.consent_id
+
+
+async def test_request_id_reused_after_the_account_verified_another_minor_is_refused(
+    identity, clock: FixedClock
+) -> None:
+    stub, db = identity
+    await verify(stub, MINOR_17, account="acct-minor")
+    await stub.RequestGuardianConsent(consent_request("consent-req-1"))
+    clock.advance(timedelta(minutes=1))
+    await verify(stub, MINOR_GUARDIAN_TOO_YOUNG, account="acct-minor")  # the account's latest person now
+    with pytest.raises(grpc.aio.AioRpcError) as reused:
+        await stub.RequestGuardianConsent(consent_request("consent-req-1"))
+    assert reused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(reused.value) == {"request_id": "REQUEST_ID_REUSED"}
+    assert row_counts(db)["guardian_consents"] == 1
+
+
+async def test_without_request_id_every_request_is_a_new_consent(identity, guardian_checks: list[str]) -> None:
+    stub, db = identity
+    await verify(stub, MINOR_17, account="acct-minor")
+    first = (await stub.RequestGuardianConsent(consent_request())).consent
+    second = (await stub.RequestGuardianConsent(consent_request())).consent
+    assert first.consent_id != second.consent_id
+    assert row_counts(db)["guardian_consents"] == 2 and guardian_checks == [ADULT[1], ADULT[1]]
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.RequestGuardianConsent(consent_request("has space"))
+    assert bad.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert violations(bad.value) == {"request_id": "CHARSET"}
+    assert row_counts(db)["guardian_consents"] == 2 and len(guardian_checks) == 2
 
 
 async def test_feb_29_birthday_counts_from_march_1(identity) -> None:

@@ -189,3 +189,48 @@ async def test_insert_if_absent_and_update(setup: Setup) -> None:
         )
     assert updated is not None and updated.id == view.verification_id and updated.status == "NEEDS_REVIEW"
     assert len(_rows(setup.db)) == 2
+
+
+async def _request_consent(service: IdentityService, request_id: str) -> str:
+    view = await service.request_guardian_consent(
+        platform_id="plat-a",
+        account_id="acct-1",
+        guardian_name=ADULT[0],
+        guardian_id_type=IdType.RESIDENT_ID,
+        guardian_id_number=ADULT[1],
+        relationship=GuardianRelationship.PARENT,
+        request_id=request_id,
+    )
+    return view.consent_id
+
+
+def _consent_rows(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(store.ConsentRow.__table__)).scalar_one()
+
+
+async def test_consent_requests_racing_on_two_replicas_make_one_consent(setup: Setup) -> None:
+    await _verify(setup, MINOR_17)
+    replica = build_identity_service(ServiceConfig.from_env("identity", setup.env), setup.db, clock=setup.clock)
+    ids = await asyncio.gather(*(_request_consent(s, "consent-req-r") for s in (setup.service, replica) * 3))
+    assert len(set(ids)) == 1 and _consent_rows(setup.db) == 1
+
+
+async def test_a_duplicate_request_id_insert_is_answered_with_the_first(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request looks before the first commits (another replica): its insert hits the unique
+    constraint, and it answers with the first consent."""
+    await _verify(setup, MINOR_17)
+    find = store.find_consent_by_request
+    lookups = 0
+
+    def unseen_at_first(session, **kw):  # type: ignore[no-untyped-def]
+        nonlocal lookups
+        lookups += 1
+        return None if lookups <= 4 else find(session, **kw)  # both requests' look and save miss it
+
+    monkeypatch.setattr(store, "find_consent_by_request", unseen_at_first)
+    first = await _request_consent(setup.service, "consent-req-d")
+    second = await _request_consent(setup.service, "consent-req-d")
+    assert second == first and lookups == 5 and _consent_rows(setup.db) == 1

@@ -255,16 +255,18 @@ class GuardianConsent(_message.Message):
     def __init__(self, consent_id: _Optional[str] = ..., platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., minor_verification_id: _Optional[str] = ..., status: _Optional[_Union[ConsentStatus, str]] = ..., relationship: _Optional[_Union[GuardianRelationship, str]] = ..., guardian_masked_id_number: _Optional[str] = ..., guardian_subject_digest: _Optional[str] = ..., evidence_ref: _Optional[str] = ..., consent_text_version: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., granted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_reason: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RequestGuardianConsentRequest(_message.Message):
-    __slots__ = ("platform_id", "account_id", "guardian", "relationship")
+    __slots__ = ("platform_id", "account_id", "guardian", "relationship", "request_id")
     PLATFORM_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     GUARDIAN_FIELD_NUMBER: _ClassVar[int]
     RELATIONSHIP_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     platform_id: str
     account_id: str
     guardian: _common_pb2.Person
     relationship: GuardianRelationship
-    def __init__(self, platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., guardian: _Optional[_Union[_common_pb2.Person, _Mapping]] = ..., relationship: _Optional[_Union[GuardianRelationship, str]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, platform_id: _Optional[str] = ..., account_id: _Optional[str] = ..., guardian: _Optional[_Union[_common_pb2.Person, _Mapping]] = ..., relationship: _Optional[_Union[GuardianRelationship, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class RequestGuardianConsentResponse(_message.Message):
     __slots__ = ("consent",)
