@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp = identity.add_parser("import-registry", help="load name,id_number rows into the local registry")
     imp.add_argument("--data-dir")
-    imp.add_argument("csv", help="CSV file with the header name,id_number")
+    imp.add_argument("csv", help="CSV file with the header name,id_number (optionally id_type: RESIDENT_ID or USCC)")
     imp.set_defaults(func=_cmd_identity_import)
     rot = identity.add_parser("rotate-key", help="re-encrypt stored personal data under the active key")
     rot.add_argument("--data-dir")

@@ -62,7 +62,8 @@ class ImportReport:
 
 
 def import_registry(db: Database, digester: Digester, path: Path, *, today: date, now: object) -> ImportReport:
-    """Load ``name,id_number`` rows (header required). Re-importing a person updates their name."""
+    """Load ``name,id_number[,id_type]`` rows (header required; id_type RESIDENT_ID or USCC, else inferred).
+    Re-importing a person updates their name."""
     imported = 0
     rejected: list[int] = []
     rows: list[store.RegistryPersonRow] = []
@@ -72,12 +73,15 @@ def import_registry(db: Database, digester: Digester, path: Path, *, today: date
             raise ValueError("the CSV needs a header with the columns name,id_number")
         for line, record in enumerate(reader, start=2):
             name, number = (record.get("name") or "").strip(), (record.get("id_number") or "").strip()
-            id_type = (
-                IdType.USCC
-                if number[:1].isalpha() or (len(number) == 18 and not number[:17].isdigit())
-                else IdType.RESIDENT_ID
-            )
-            check = validate_id_number(id_type, number, today=today)
+            # An optional id_type column says which; without it, a number that validates as either counts
+            # (most credit codes start with digits too, e.g. 91110108551385082Q).
+            declared = (record.get("id_type") or "").strip().upper()
+            if declared and declared not in IdType.__members__:
+                rejected.append(line)
+                continue
+            kinds = [IdType[declared]] if declared else [IdType.RESIDENT_ID, IdType.USCC]
+            checks = (validate_id_number(kind, number, today=today) for kind in kinds)
+            check = next((c for c in checks if c.valid), None) or validate_id_number(kinds[0], number, today=today)
             if not name or not check.valid or check.normalized is None:
                 rejected.append(line)
                 continue

@@ -693,3 +693,30 @@ async def test_http_provider_async_flow(database_url: str, make_env, clock: Fixe
             assert done.verification.status == pb.VERIFICATION_STATUS_VERIFIED
             assert done.verification.provider == "http"
             assert all(KNOWN_ID not in r.path for r in simulator.requests)
+
+
+def test_registry_import_takes_credit_codes_that_start_with_digits(database_url: str, make_env, tmp_path: Path) -> None:
+    """Most unified social credit codes begin with digits (91110108551385082Q): a row validates as either kind
+    unless an id_type column says which."""
+    env = make_env(LIVETRUST_IDENTITY_DATABASE_URL=migrated("identity", database_url))
+    plain, typed = tmp_path / "plain.csv", tmp_path / "typed.csv"
+    with plain.open("w", newline="") as handle:
+        csv.writer(handle).writerows([("name", "id_number"), ("某某科技有限公司", "91110108551385082Q"), *PEOPLE[:1]])
+    with typed.open("w", newline="") as handle:
+        csv.writer(handle).writerows(
+            [
+                ("name", "id_number", "id_type"),
+                ("某某科技有限公司", "91110108551385082Q", "USCC"),
+                ("某某科技有限公司", "91110108551385082Q", "RESIDENT_ID"),  # declared wrongly: rejected
+                ("某某科技有限公司", "91110108551385082Q", "PASSPORT"),  # unknown kind: rejected
+            ]
+        )
+    db = Database(database_url, migrations_dir=Path(__file__).parents[2] / "services/identity/migrations")
+    try:
+        digester = Digester.from_env(env)
+        report = import_registry(db, digester, plain, today=date(2026, 6, 1), now=datetime(2026, 6, 1, tzinfo=UTC))
+        assert report.imported == 2 and report.rejected_lines == ()
+        report = import_registry(db, digester, typed, today=date(2026, 6, 1), now=datetime(2026, 6, 1, tzinfo=UTC))
+        assert report.imported == 1 and report.rejected_lines == (3, 4)
+    finally:
+        db.close()
