@@ -152,6 +152,20 @@ def bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
+def bad_request(exc: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """The (field, reason) pairs of an error's google.rpc.BadRequest detail; empty when it has none."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            return [(v.field, v.reason) for v in bad.field_violations]
+    return []
+
+
 def signed_caller(secret: bytes, platform: str = "plat-a", role: str = "PLATFORM") -> tuple[tuple[str, str], ...]:
     """Caller metadata as the gateway signs it (for tests that call a service directly)."""
     from datetime import UTC, datetime

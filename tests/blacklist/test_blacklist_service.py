@@ -471,19 +471,26 @@ def _ts(value: datetime):
     return stamp
 
 
-async def test_expiry_job_marks_and_logs_expired_listings(database_url: str, make_env, clock: FixedClock) -> None:
+async def in_process_service(url: str, make_env, clock: FixedClock):
+    """The service object itself (no server) on a migrated database, its index loaded: env, db, follower, service."""
     from livetrust.blacklist import MIGRATIONS_DIR
-    from livetrust.blacklist._index import digest_key
-    from livetrust.blacklist._rules import BlacklistPolicy, Category
+    from livetrust.blacklist._rules import BlacklistPolicy
     from livetrust.blacklist._service import BlacklistService, ListedIndexFollower
-    from livetrust.runtime import Database, current_caller
+    from livetrust.runtime import Database
 
-    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", database_url))
-    db = Database(database_url, migrations_dir=MIGRATIONS_DIR)
+    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", url))
+    db = Database(url, migrations_dir=MIGRATIONS_DIR)
     follower = ListedIndexFollower(db)
     await follower.load()
     service = BlacklistService(db=db, follower=follower, clock=clock, policy=BlacklistPolicy.from_env(env))
-    person = digest()
+    return env, db, follower, service
+
+
+async def listed_for_three_days(service, person: str) -> str:
+    """An entry for ``person``, submitted and approved, listed until NOW + 3 days."""
+    from livetrust.blacklist._rules import Category
+    from livetrust.runtime import current_caller
+
     current_caller.set(Caller("plat-a", Role.PLATFORM, "k"))
     entry = await service.submit_entry(
         platform_id="plat-a",
@@ -498,11 +505,20 @@ async def test_expiry_job_marks_and_logs_expired_listings(database_url: str, mak
     )
     current_caller.set(Caller("assoc", Role.REVIEWER, "k2"))
     await service.review_entry(entry_id=entry.entry_id, approve=True, note="", expected_version=0)
+    return entry.entry_id
+
+
+async def test_expiry_job_marks_and_logs_expired_listings(database_url: str, make_env, clock: FixedClock) -> None:
+    from livetrust.blacklist._index import digest_key
+
+    env, db, follower, service = await in_process_service(database_url, make_env, clock)
+    person = digest()
+    entry_id = await listed_for_three_days(service, person)
     assert follower.index.contains(digest_key(person))
     assert await service.expire_due() == 0
     clock.advance(timedelta(days=3))
     assert await service.expire_due() == 1
-    view = await service.get_entry(entry_id=entry.entry_id)
+    view = await service.get_entry(entry_id=entry_id)
     assert view.status.value == "EXPIRED"
     changes, _ = await service.list_changes(since_version=0, page_size_requested=10)
     assert [c.kind for c in changes] == ["LISTED", "UNLISTED"]
@@ -520,33 +536,8 @@ async def test_expiry_job_marks_and_logs_expired_listings(database_url: str, mak
 async def test_expiry_sweep_skips_an_entry_a_lift_is_changing(postgres_url: str, make_env, clock: FixedClock) -> None:
     """A lift in flight when the sweep runs: the sweep used to read the entry unlocked, wait on the lift's
     row lock to write it, then fail the whole batch with StaleDataError. Now it leaves the entry to the lift."""
-    from livetrust.blacklist import MIGRATIONS_DIR
-    from livetrust.blacklist._rules import BlacklistPolicy, Category
-    from livetrust.blacklist._service import BlacklistService, ListedIndexFollower
-    from livetrust.runtime import Database, current_caller
-
-    env = make_env(LIVETRUST_BLACKLIST_DATABASE_URL=migrated("blacklist", postgres_url))
-    db = Database(postgres_url, migrations_dir=MIGRATIONS_DIR)
-    follower = ListedIndexFollower(db)
-    await follower.load()
-    service = BlacklistService(db=db, follower=follower, clock=clock, policy=BlacklistPolicy.from_env(env))
-    entries = []
-    for _ in range(2):
-        current_caller.set(Caller("plat-a", Role.PLATFORM, "k"))
-        entry = await service.submit_entry(
-            platform_id="plat-a",
-            subject_digests=[digest()],
-            category=Category.SERIOUS_VIOLATION,
-            reason="r",
-            legal_basis="b",
-            evidence_refs=[],
-            listed_until=NOW + timedelta(days=3),
-            permanent=False,
-            request_id="",
-        )
-        current_caller.set(Caller("assoc", Role.REVIEWER, "k2"))
-        await service.review_entry(entry_id=entry.entry_id, approve=True, note="", expected_version=0)
-        entries.append(entry.entry_id)
+    _, db, _, service = await in_process_service(postgres_url, make_env, clock)
+    entries = [await listed_for_three_days(service, digest()) for _ in range(2)]
     clock.advance(timedelta(days=3))
     lifting, other = entries
     engine = sa.create_engine(postgres_url)

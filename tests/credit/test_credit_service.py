@@ -10,8 +10,6 @@ import grpc
 import pytest
 import sqlalchemy as sa
 from google.protobuf import timestamp_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from livetrust.clock import FixedClock
 from livetrust.credit import build_service
@@ -20,7 +18,7 @@ from livetrust.credit.v1 import credit_pb2 as pb
 from livetrust.credit.v1 import credit_pb2_grpc
 from livetrust.retention.v1 import retention_pb2, retention_pb2_grpc
 from livetrust.runtime import ServiceConfig
-from tests.conftest import free_ports, migrated, running, signed_caller, wait_serving
+from tests.conftest import bad_request, free_ports, migrated, running, signed_caller, wait_serving
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 
@@ -100,18 +98,6 @@ async def credit(database_url: str, make_env, clock: FixedClock):
 
 def me(config: ServiceConfig, platform: str = "plat-a", role: str = "PLATFORM"):
     return signed_caller(config.caller_secret or b"", platform, role)
-
-
-def bad_fields(exc: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
-    """The (field, reason) pairs of an INVALID_ARGUMENT's google.rpc.BadRequest."""
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    assert status is not None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return [(v.field, v.reason) for v in bad.field_violations]
-    return []
 
 
 def count_rows(url: str, table: str) -> int:
@@ -316,11 +302,11 @@ async def test_deeply_nested_or_oversized_models_are_invalid_arguments(credit) -
                 pb.SimulateScoreRequest(model_json=doc, platform_id="plat-a", account_id="acct-0"), metadata=me(config)
             )
         assert simulated.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        assert bad_fields(simulated.value) == [("model_json", reason)]
+        assert bad_request(simulated.value) == [("model_json", reason)]
         with pytest.raises(grpc.aio.AioRpcError) as published:
             await stub.PublishModel(pb.PublishModelRequest(model_json=doc), metadata=me(config, "ops", "ADMIN"))
         assert published.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        assert bad_fields(published.value) == [("model_json", reason)]
+        assert bad_request(published.value) == [("model_json", reason)]
     assert count_rows(url, "models") == 0
     # A real scorecard, even pretty-printed, is well within the bound.
     card = Scorecard.default().to_dict()
@@ -358,7 +344,7 @@ async def test_a_measure_with_more_evidence_than_the_blacklist_takes_is_refused(
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await enforcement.ApplyMeasure(blacklisting(refs, "r-refused"), metadata=me(config))
         assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-        assert bad_fields(refused.value) == [expected]
+        assert bad_request(refused.value) == [expected]
     assert count_rows(url, "measures") == count_rows(url, "outbox") == 0
     # At the blacklist's limits the measure is applied and its listing queued.
     applied = await enforcement.ApplyMeasure(

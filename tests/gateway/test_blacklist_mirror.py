@@ -223,22 +223,12 @@ async def test_a_listing_made_behind_the_gateway_reaches_it_within_the_sync_inte
     subject = (await flows.CheckRegistration(registration(ADULT, "acct-x"), metadata=key)).subject_digest
     secret = suite.env["LIVETRUST_CALLER_SECRET"].encode()
     async with grpc.aio.insecure_channel(suite.addresses["blacklist"]) as channel:
-        direct = blacklist_pb2_grpc.BlacklistServiceStub(channel)
-        entry = (
-            await direct.SubmitEntry(
-                blacklist_pb2.SubmitEntryRequest(
-                    platform_id="plat-b",
-                    subject_digests=[subject],
-                    category=blacklist_pb2.CATEGORY_SERIOUS_VIOLATION,
-                    reason="fraud",
-                    legal_basis="rule 4",
-                ),
-                metadata=signed_caller(secret, "plat-b"),
-            )
-        ).entry
-        await direct.ReviewEntry(
-            blacklist_pb2.ReviewEntryRequest(entry_id=entry.entry_id, decision=blacklist_pb2.REVIEW_DECISION_APPROVE),
-            metadata=signed_caller(secret, "association", "REVIEWER"),
+        entry_id = await blacklist_person(
+            suite,
+            subject,
+            stub=blacklist_pb2_grpc.BlacklistServiceStub(channel),
+            submitter=signed_caller(secret, "plat-b"),
+            reviewer=signed_caller(secret, "association", "REVIEWER"),
         )
     listed_at = time.monotonic()
     registry = blacklist_pb2_grpc.BlacklistServiceStub(suite.channel)
@@ -248,7 +238,7 @@ async def test_a_listing_made_behind_the_gateway_reaches_it_within_the_sync_inte
             break
         assert time.monotonic() - listed_at < 2.0, "the gateway still answers from a mirror older than its bound"
         await asyncio.sleep(0.02)
-    assert reply.results[0].entry_id == entry.entry_id
+    assert reply.results[0].entry_id == entry_id
 
 
 async def test_with_the_registry_down_a_lookup_is_unavailable_not_answered_from_the_mirror(suite) -> None:

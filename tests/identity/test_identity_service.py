@@ -23,7 +23,7 @@ from livetrust.identity._registry import LocalRegistryProvider, import_registry
 from livetrust.identity.v1 import identity_pb2 as pb
 from livetrust.identity.v1 import identity_pb2_grpc
 from livetrust.runtime import Database, ServiceConfig
-from tests.conftest import SignedAsRequestPlatform, migrated, running, wait_serving
+from tests.conftest import SignedAsRequestPlatform, bad_request, migrated, running, wait_serving
 from tests.identity.test_http_provider import API_KEY, KNOWN_ID, KNOWN_NAME, simulator  # noqa: F401
 
 SHANGHAI_NOON = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
@@ -55,14 +55,9 @@ def ts(value: datetime) -> timestamp_pb2.Timestamp:
 
 
 def violations(exc: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    assert status is not None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return {v.field: v.reason for v in bad.field_violations}
-    raise AssertionError("no BadRequest detail")
+    pairs = bad_request(exc)
+    assert pairs, "no BadRequest detail"
+    return dict(pairs)
 
 
 def reason(exc: grpc.aio.AioRpcError) -> str:

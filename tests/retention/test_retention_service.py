@@ -10,8 +10,6 @@ import grpc
 import pytest
 import sqlalchemy as sa
 from google.protobuf import timestamp_pb2
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from livetrust.clock import FixedClock
 from livetrust.retention import build_service
@@ -19,7 +17,7 @@ from livetrust.retention._storage_adapters import AdapterRegistry
 from livetrust.retention.v1 import retention_pb2 as pb
 from livetrust.retention.v1 import retention_pb2_grpc
 from livetrust.runtime import ServiceConfig
-from tests.conftest import migrated, running, signed_caller, wait_serving
+from tests.conftest import bad_request, migrated, running, signed_caller, wait_serving
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
 ENDED = NOW - timedelta(days=1)
@@ -34,14 +32,7 @@ def ts(value: datetime) -> timestamp_pb2.Timestamp:
 
 
 def violations(exc: grpc.aio.AioRpcError) -> set[str]:
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    assert status is not None
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return {v.field for v in bad.field_violations}
-    return set()
+    return {field for field, _ in bad_request(exc)}
 
 
 class Env:
