@@ -166,6 +166,19 @@ def bad_request(exc: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
     return []
 
 
+def unavailable_dependency(exc: grpc.aio.AioRpcError) -> str:
+    """The dependency an UNAVAILABLE names in its ErrorInfo (the gateway's answer when a backend is down)."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    assert exc.code() is grpc.StatusCode.UNAVAILABLE, exc.code()
+    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
+    assert status is not None
+    info = error_details_pb2.ErrorInfo()
+    status.details[0].Unpack(info)
+    return info.metadata["dependency"]
+
+
 def signed_caller(secret: bytes, platform: str = "plat-a", role: str = "PLATFORM") -> tuple[tuple[str, str], ...]:
     """Caller metadata as the gateway signs it (for tests that call a service directly)."""
     from datetime import UTC, datetime

@@ -155,17 +155,10 @@ async def test_concurrent_identical_requests_make_one_row(setup: Setup) -> None:
 async def test_minor_view_reads_its_consents_on_repeat(setup: Setup) -> None:
     first = await _verify(setup, MINOR_17)
     assert first.eligibility is Eligibility.NEEDS_GUARDIAN_CONSENT and first.eligibility_reasons == ("CONSENT_MISSING",)
-    consent = await setup.service.request_guardian_consent(
-        platform_id="plat-a",
-        account_id="acct-1",
-        guardian_name=ADULT[0],
-        guardian_id_type=IdType.RESIDENT_ID,
-        guardian_id_number=ADULT[1],
-        relationship=GuardianRelationship.PARENT,
-    )
+    consent_id = await _request_consent(setup.service, request_id="")
     assert (await _verify(setup, MINOR_17)).eligibility_reasons == ("CONSENT_PENDING",)
     await setup.service.confirm_guardian_consent(
-        platform_id="plat-a", consent_id=consent.consent_id, evidence_ref="ref-1", consent_text_version="v1"
+        platform_id="plat-a", consent_id=consent_id, evidence_ref="ref-1", consent_text_version="v1"
     )
     repeat = await _verify(setup, MINOR_17)
     assert repeat.eligibility is Eligibility.ELIGIBLE and repeat.eligibility_reasons == ("CONSENT_GRANTED",)
